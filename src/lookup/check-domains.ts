@@ -180,7 +180,15 @@ async function runBatch(
 
   const schedule = async (method: Method, id: string, mergeKey: string, fn: (s: AbortSignal) => Promise<Probe>, label: string): Promise<Probe> => {
     try {
-      return await scheduler.run(`${method}|${id}`, fn, { signal: batch.signal, mergeKey, deadline: deadlineAt });
+      const key = `${method}|${id}`;
+      // The back-off is applied inside the task, before its slot is released, so that no queued request to
+      // the same server can start in between.
+      const task = async (signal: AbortSignal): Promise<Probe> => {
+        const p = await fn(signal);
+        if (p.backoffMs !== undefined) scheduler.backoff(key, p.backoffMs);
+        return p;
+      };
+      return await scheduler.run(key, task, { signal: batch.signal, mergeKey, deadline: deadlineAt });
     } catch (err) {
       if (err instanceof BackoffError) return { method, server: label, outcome: 'rate-limited', detail: 'backing-off' };
       return failureProbe(method, label, err);
@@ -224,7 +232,6 @@ async function runBatch(
         signal,
         agents,
       }), base);
-    if (p.backoffMs !== undefined) scheduler.backoff(`rdap|${origin}`, p.backoffMs);
     return [p];
   };
 
@@ -259,7 +266,6 @@ async function runBatch(
         return f.outcome === 'timeout' ? { ...f, backoffMs: options.whoisBackoffMs ?? 30_000 } : f;
       }
     }, id);
-    if (p.backoffMs !== undefined) scheduler.backoff(`whois|${id}`, p.backoffMs);
     return [p];
   };
 
