@@ -1,0 +1,70 @@
+import type { Logger } from 'pino';
+import type { AppStore } from '../apps/app-store.js';
+import type { BrokerHandler, ChannelMessage, ControlMessage } from '../cluster/broker.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { ConnectionManager, type ConnectionOptions } from './connection-manager.js';
+import { Hub } from './hub.js';
+import type { CoreObserver } from './observer.js';
+import { Publisher } from './publisher.js';
+import { Subscriptions } from './subscriptions.js';
+import { Users } from './users.js';
+
+export interface CoreOptions extends ConnectionOptions {
+  readonly maxChannelsPerConnection: number;
+  readonly maxUserIdLength: number;
+  readonly maxWatchlist: number;
+}
+
+/**
+ * Core as one object: the channel hub, subscriptions, users, connections and the publisher, wired
+ * to a cluster. Transports hand it links through `connections` (the Acceptor); the backend
+ * publishes through `publisher` and reads cluster state through `cluster`.
+ */
+export class Core implements BrokerHandler {
+  readonly hub = new Hub();
+  readonly subscriptions: Subscriptions;
+  readonly users: Users;
+  readonly connections: ConnectionManager;
+  readonly publisher: Publisher;
+
+  constructor(
+    readonly apps: AppStore,
+    readonly cluster: Cluster,
+    observer: CoreObserver,
+    log: Logger,
+    options: CoreOptions,
+  ) {
+    this.subscriptions = new Subscriptions(this.hub, cluster, observer, options);
+    this.users = new Users(cluster, observer, options);
+    this.connections = new ConnectionManager(apps, cluster, this.subscriptions, this.users, observer, log, options);
+    this.publisher = new Publisher(cluster, observer);
+  }
+
+  async start(): Promise<void> {
+    await this.cluster.broker.start(this);
+    this.connections.start();
+  }
+
+  deliver(message: ChannelMessage): void {
+    this.hub.enqueue(message);
+  }
+
+  control(message: ControlMessage): void {
+    switch (message.type) {
+      case 'terminate-user':
+        this.connections.terminateUser(message.appId, message.userId);
+        return;
+      case 'user-status':
+        this.users.statusChanged(message.appId, message.userId, message.online);
+        return;
+      case 'node-gone':
+        return;
+    }
+  }
+
+  /** Closes every connection (4200) and stops timers; the cluster is closed by its owner. */
+  drain(): void {
+    this.connections.drain();
+    this.subscriptions.close();
+  }
+}

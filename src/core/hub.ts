@@ -1,0 +1,116 @@
+import { EncodedFrame, FrameBatch } from '../protocol/encoded-frame.js';
+import { ServerFrames } from '../protocol/server-frame.js';
+import type { ChannelMessage } from '../cluster/broker.js';
+import type { Connection } from './connection.js';
+
+interface PendingFrame {
+  readonly frame: EncodedFrame;
+  readonly exceptSocketId: string | undefined;
+}
+
+class LocalChannel {
+  readonly subscribers = new Set<Connection>();
+  pending: PendingFrame[] = [];
+  hasExclusions = false;
+  constructor(readonly name: string) {}
+}
+
+/**
+ * This node's channel index and fan-out. Each message is encoded once when it arrives; the frames of
+ * one channel that arrive in one event-loop turn are written to each subscriber as one batch at the
+ * end of the turn (setImmediate), so the per-subscriber cost is one write and no allocation.
+ *
+ * Guarantees: frames reach a subscriber in arrival order; a connection added before a message
+ * arrives receives it, one removed before the flush does not.
+ */
+export class Hub {
+  private readonly apps = new Map<string, Map<string, LocalChannel>>();
+  private dirty: LocalChannel[] = [];
+  private flushScheduled = false;
+  /** Deliveries made (frames × recipients), for metrics. */
+  deliveries = 0;
+
+  /** Adds a subscriber; returns true when it is the channel's first on this node. */
+  add(appId: string, channel: string, connection: Connection): boolean {
+    let channels = this.apps.get(appId);
+    if (!channels) this.apps.set(appId, (channels = new Map()));
+    let local = channels.get(channel);
+    const first = !local;
+    if (!local) channels.set(channel, (local = new LocalChannel(channel)));
+    local.subscribers.add(connection);
+    return first;
+  }
+
+  /** Removes a subscriber; returns true when the channel has no subscriber left on this node. */
+  remove(appId: string, channel: string, connection: Connection): boolean {
+    const channels = this.apps.get(appId);
+    const local = channels?.get(channel);
+    if (!channels || !local || !local.subscribers.delete(connection)) return false;
+    if (local.subscribers.size > 0) return false;
+    channels.delete(channel);
+    if (channels.size === 0) this.apps.delete(appId);
+    return true;
+  }
+
+  localSubscribers(appId: string, channel: string): ReadonlySet<Connection> | undefined {
+    return this.apps.get(appId)?.get(channel)?.subscribers;
+  }
+
+  /** Encodes a channel message once and queues it for this turn's flush. */
+  enqueue(message: ChannelMessage): void {
+    const local = this.apps.get(message.appId)?.get(message.channel);
+    if (!local) return;
+    const text = ServerFrames.channelEvent(message.channel, message.event, message.data, message.userId, message.position);
+    this.enqueueFrame(local, new EncodedFrame(text), message.exceptSocketId);
+  }
+
+  /** Queues an already-encoded frame for every local subscriber of a channel (but `exceptSocketId`). */
+  enqueueEncoded(appId: string, channel: string, frame: EncodedFrame, exceptSocketId?: string): void {
+    const local = this.apps.get(appId)?.get(channel);
+    if (local) this.enqueueFrame(local, frame, exceptSocketId);
+  }
+
+  private enqueueFrame(local: LocalChannel, frame: EncodedFrame, exceptSocketId: string | undefined): void {
+    if (local.pending.length === 0) this.dirty.push(local);
+    local.pending.push({ frame, exceptSocketId });
+    if (exceptSocketId !== undefined) local.hasExclusions = true;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  /** Writes every queued frame now. Called at the end of each turn that queued something. */
+  readonly flush = (): void => {
+    this.flushScheduled = false;
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (const local of dirty) {
+      const pending = local.pending;
+      local.pending = [];
+      const hasExclusions = local.hasExclusions;
+      local.hasExclusions = false;
+      const batch = new FrameBatch(pending.map((p) => p.frame));
+      this.deliveries += pending.length * local.subscribers.size;
+      if (!hasExclusions) {
+        for (const subscriber of local.subscribers) subscriber.link.sendBatch(batch);
+        continue;
+      }
+      for (const subscriber of local.subscribers) {
+        if (pending.some((p) => p.exceptSocketId === subscriber.socketId)) {
+          const frames = pending.filter((p) => p.exceptSocketId !== subscriber.socketId).map((p) => p.frame);
+          if (frames.length > 0) subscriber.link.sendBatch(new FrameBatch(frames));
+        } else {
+          subscriber.link.sendBatch(batch);
+        }
+      }
+    }
+  };
+
+  /** Every connection subscribed to at least one channel (for shutdown and sweeps). */
+  channelCount(): number {
+    let n = 0;
+    for (const channels of this.apps.values()) n += channels.size;
+    return n;
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * What core reports as it happens, for webhooks, metrics and the debug console. Every method is
+ * optional and must not throw or block: implementations queue their own work.
+ *
+ * Cluster-wide transitions (`channelOccupied`, `memberAdded`, `userOnline`, …) are reported by exactly
+ * one node: the one whose change made the transition.
+ */
+export interface CoreObserver {
+  connectionOpened?(e: { appId: string; socketId: string; transport: string }): void;
+  connectionClosed?(e: { appId: string; socketId: string; transport: string; userId?: string | undefined; code: number; durationMs: number }): void;
+  subscribed?(e: { appId: string; channel: string; socketId: string }): void;
+  unsubscribed?(e: { appId: string; channel: string; socketId: string }): void;
+  subscriptionRejected?(e: { appId: string; channel: string; socketId: string; reason: string }): void;
+  channelOccupied?(e: { appId: string; channel: string }): void;
+  channelVacated?(e: { appId: string; channel: string }): void;
+  subscriptionCount?(e: { appId: string; channel: string; count: number }): void;
+  memberAdded?(e: { appId: string; channel: string; userId: string }): void;
+  memberRemoved?(e: { appId: string; channel: string; userId: string }): void;
+  clientEvent?(e: { appId: string; channel: string; event: string; data: unknown; socketId: string; userId?: string | undefined }): void;
+  cacheMiss?(e: { appId: string; channel: string }): void;
+  userOnline?(e: { appId: string; userId: string }): void;
+  userOffline?(e: { appId: string; userId: string }): void;
+  published?(e: { appId: string; channel: string; event: string; bytes: number }): void;
+  error?(e: { appId: string; socketId?: string; code: string; message: string }): void;
+}
+
+/** Fans one report out to several observers. */
+export function combineObservers(observers: readonly CoreObserver[]): CoreObserver {
+  const combined: CoreObserver = {};
+  const keys = new Set(observers.flatMap((o) => Object.keys(o))) as Set<keyof CoreObserver>;
+  for (const key of keys) {
+    const fns = observers.map((o) => o[key]?.bind(o)).filter((f) => f !== undefined) as Array<(e: unknown) => void>;
+    (combined as Record<string, (e: unknown) => void>)[key] = (e: unknown) => {
+      for (const fn of fns) fn(e);
+    };
+  }
+  return combined;
+}

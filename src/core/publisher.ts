@@ -1,0 +1,70 @@
+import type { App } from '../apps/app.js';
+import { channelNameProblem, channelTraits } from '../protocol/channel-name.js';
+import { MAX_EVENT_NAME_LENGTH } from '../protocol/client-frame.js';
+import { Errors, fail } from '../protocol/errors.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { CoreObserver } from './observer.js';
+
+/** One event to publish, as the HTTP API and the queue receive it. */
+export interface PublishRequest {
+  readonly name: string;
+  readonly data: string;
+  readonly channels: readonly string[];
+  readonly socketId?: string | undefined;
+}
+
+const SOCKET_ID = /^\d+\.\d+$/;
+
+/**
+ * Checks a publish against the app's limits and the protocol's rules. Throws `GatewayError`
+ * (BadRequest, PayloadTooLarge); the HTTP API and the queue consumer share it so they enforce the
+ * same limits.
+ */
+export function validatePublish(app: App, request: { name?: unknown; data?: unknown; channels?: unknown; channel?: unknown; socket_id?: unknown }): PublishRequest {
+  const { name, data } = request;
+  if (typeof name !== 'string' || name.length === 0) fail(Errors.BadRequest, '"name" must be a non-empty string');
+  if (name.length > MAX_EVENT_NAME_LENGTH) fail(Errors.BadRequest, `"name" longer than ${MAX_EVENT_NAME_LENGTH} characters`);
+  if (typeof data !== 'string') fail(Errors.BadRequest, '"data" must be a string');
+  if (Buffer.byteLength(data) > app.maxEventBytes) fail(Errors.PayloadTooLarge, `"data" larger than ${app.maxEventBytes} bytes`);
+  let channels: unknown[];
+  if (request.channels !== undefined) {
+    if (!Array.isArray(request.channels) || request.channels.length === 0) fail(Errors.BadRequest, '"channels" must be a non-empty array');
+    channels = request.channels;
+  } else if (request.channel !== undefined) {
+    channels = [request.channel];
+  } else {
+    fail(Errors.BadRequest, '"channels" or "channel" is required');
+  }
+  if (channels.length > app.maxChannelsPerEvent) fail(Errors.BadRequest, `more than ${app.maxChannelsPerEvent} channels`);
+  for (const channel of channels) {
+    const problem = channelNameProblem(channel);
+    if (problem) fail(Errors.BadRequest, `invalid channel ${JSON.stringify(channel)}: ${problem}`);
+  }
+  if (channels.length > 1 && channels.some((c) => channelTraits(c as string).kind === 'encrypted')) {
+    fail(Errors.BadRequest, 'encrypted channels must be published one at a time');
+  }
+  const socketId = request.socket_id;
+  if (socketId !== undefined && (typeof socketId !== 'string' || !SOCKET_ID.test(socketId))) fail(Errors.BadRequest, '"socket_id" is not a valid socket id');
+  return { name, data, channels: channels as string[], socketId: socketId as string | undefined };
+}
+
+/** Publishes validated events into the cluster: cache channels remember them, the broker fans them out. */
+export class Publisher {
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly observer: CoreObserver,
+  ) {}
+
+  async publish(app: App, request: PublishRequest): Promise<void> {
+    if (!this.cluster.healthy()) fail(Errors.Unavailable, 'the cluster is unavailable; try again');
+    await Promise.all(
+      request.channels.map(async (channel) => {
+        if (channelTraits(channel).cache) {
+          await this.cluster.cache.set(app.id, channel, { event: request.name, data: request.data }, app.cacheTtlSeconds);
+        }
+        await this.cluster.broker.publish({ appId: app.id, channel, event: request.name, data: request.data, exceptSocketId: request.socketId });
+        this.observer.published?.({ appId: app.id, channel, event: request.name, bytes: request.data.length });
+      }),
+    );
+  }
+}

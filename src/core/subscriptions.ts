@@ -1,0 +1,269 @@
+import type { App } from '../apps/app.js';
+import { channelNameProblem, channelTraits, userIdOfUserChannel } from '../protocol/channel-name.js';
+import { EncodedFrame } from '../protocol/encoded-frame.js';
+import { ServerFrames } from '../protocol/server-frame.js';
+import { presenceChannelSignedString, privateChannelSignedString, verifyClientAuth } from '../protocol/signature.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { PresenceMember } from '../cluster/presence-store.js';
+import type { Connection, PresenceMembership } from './connection.js';
+import type { Hub } from './hub.js';
+import type { CoreObserver } from './observer.js';
+
+export interface SubscribeRequest {
+  readonly channel: string;
+  readonly auth?: string | undefined;
+  readonly channelData?: string | undefined;
+  readonly since?: string | undefined;
+}
+
+export interface SubscriptionOptions {
+  readonly maxChannelsPerConnection: number;
+  /** Longest user id accepted in presence channel_data and sign-in (Pusher: 128). */
+  readonly maxUserIdLength: number;
+}
+
+/** Why a subscription was refused; becomes `pusher:subscription_error`. */
+class Refusal {
+  constructor(
+    readonly type: string,
+    readonly error: string,
+    readonly status: number,
+  ) {}
+}
+
+/**
+ * Subscriptions for every channel kind: authorization (private, encrypted, presence, user
+ * channels), presence membership, cache-channel replay, occupied/vacated and subscription counts.
+ *
+ * Guarantee: a subscription that is refused leaves no trace: the connection receives nothing from
+ * that channel and no cluster state changes.
+ */
+export class Subscriptions {
+  private readonly countTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly cluster: Cluster,
+    private readonly observer: CoreObserver,
+    private readonly options: SubscriptionOptions,
+  ) {}
+
+  async subscribe(conn: Connection, request: SubscribeRequest): Promise<void> {
+    const { channel } = request;
+    const problem = channelNameProblem(channel);
+    if (problem) return this.refuse(conn, channel, new Refusal('InvalidChannel', problem, 400));
+    if (conn.pendingChannels?.has(channel)) return;
+    if (conn.channels.has(channel)) {
+      // Idempotent: confirm again without touching shared state.
+      const membership = conn.channels.get(channel);
+      conn.send(ServerFrames.subscriptionSucceeded(channel, membership ? await this.presenceData(conn.app.id, channel) : {}));
+      return;
+    }
+    if (conn.channels.size + (conn.pendingChannels?.size ?? 0) >= this.options.maxChannelsPerConnection) {
+      return this.refuse(conn, channel, new Refusal('LimitReached', `at most ${this.options.maxChannelsPerConnection} channels per connection`, 400));
+    }
+    const member = this.authorize(conn, request);
+    if (member instanceof Refusal) return this.refuse(conn, channel, member);
+
+    (conn.pendingChannels ??= new Set()).add(channel);
+    try {
+      await this.join(conn, channel, member);
+    } finally {
+      conn.pendingChannels.delete(channel);
+      if (conn.pendingChannels.size === 0) conn.pendingChannels = undefined;
+    }
+  }
+
+  private async join(conn: Connection, channel: string, member: PresenceMember | null): Promise<void> {
+    const app = conn.app;
+    const traits = channelTraits(channel);
+    let presenceData: unknown = {};
+    let firstForUser = false;
+    if (member) {
+      const members = await this.cluster.presence.members(app.id, channel);
+      if (!members.has(member.userId) && members.size >= app.maxPresenceMembers) {
+        return this.refuse(conn, channel, new Refusal('LimitReached', `presence channel is full (${app.maxPresenceMembers} members)`, 403));
+      }
+      firstForUser = await this.cluster.presence.join(app.id, channel, conn.socketId, member);
+      members.set(member.userId, member.userInfo);
+      presenceData = presencePayload(members);
+    }
+    const cached = traits.cache ? await this.cluster.cache.get(app.id, channel) : undefined;
+    if (conn.closing) {
+      if (member) await this.leavePresence(app, channel, conn.socketId, member.userId);
+      return;
+    }
+
+    conn.channels.set(channel, member as PresenceMembership | null);
+    if (this.hub.add(app.id, channel, conn)) this.cluster.broker.addInterest(app.id, channel);
+    conn.send(ServerFrames.subscriptionSucceeded(channel, presenceData));
+    if (traits.cache) {
+      if (cached) conn.send(ServerFrames.channelEvent(channel, cached.event, cached.data));
+      else {
+        conn.send(ServerFrames.cacheMiss(channel));
+        this.observer.cacheMiss?.({ appId: app.id, channel });
+      }
+    }
+    this.observer.subscribed?.({ appId: app.id, channel, socketId: conn.socketId });
+
+    if (member && firstForUser) {
+      await this.cluster.broker.publish({
+        appId: app.id,
+        channel,
+        event: 'pusher_internal:member_added',
+        data: JSON.stringify(member.userInfo === undefined ? { user_id: member.userId } : { user_id: member.userId, user_info: member.userInfo }),
+        exceptSocketId: conn.socketId,
+      });
+      this.observer.memberAdded?.({ appId: app.id, channel, userId: member.userId });
+    }
+    const count = await this.cluster.channels.adjust(app.id, channel, +1);
+    if (count === 1) this.observer.channelOccupied?.({ appId: app.id, channel });
+    this.countChanged(app, channel);
+  }
+
+  /** Removes one subscription; a no-op when the connection is not subscribed. */
+  async unsubscribe(conn: Connection, channel: string): Promise<void> {
+    if (!conn.channels.has(channel)) return;
+    const membership = conn.channels.get(channel);
+    conn.channels.delete(channel);
+    const app = conn.app;
+    if (this.hub.remove(app.id, channel, conn)) this.cluster.broker.removeInterest(app.id, channel);
+    this.observer.unsubscribed?.({ appId: app.id, channel, socketId: conn.socketId });
+    const work: Promise<unknown>[] = [];
+    if (membership) work.push(this.leavePresence(app, channel, conn.socketId, membership.userId));
+    work.push(
+      this.cluster.channels.adjust(app.id, channel, -1).then((count) => {
+        if (count === 0) this.observer.channelVacated?.({ appId: app.id, channel });
+        this.countChanged(app, channel);
+      }),
+    );
+    await Promise.all(work);
+  }
+
+  async unsubscribeAll(conn: Connection): Promise<void> {
+    await Promise.all([...conn.channels.keys()].map((channel) => this.unsubscribe(conn, channel)));
+  }
+
+  /** Members that vanished without a leave (a dead node): tell the local subscribers. */
+  async memberGone(appId: string, channel: string, userId: string): Promise<void> {
+    this.hub.enqueueEncoded(appId, channel, new EncodedFrame(ServerFrames.memberRemoved(channel, userId)));
+    this.observer.memberRemoved?.({ appId, channel, userId });
+  }
+
+  private async leavePresence(app: App, channel: string, socketId: string, userId: string): Promise<void> {
+    if (!(await this.cluster.presence.leave(app.id, channel, socketId, userId))) return;
+    await this.cluster.broker.publish({ appId: app.id, channel, event: 'pusher_internal:member_removed', data: JSON.stringify({ user_id: userId }) });
+    this.observer.memberRemoved?.({ appId: app.id, channel, userId });
+  }
+
+  private async presenceData(appId: string, channel: string): Promise<unknown> {
+    return presencePayload(await this.cluster.presence.members(appId, channel));
+  }
+
+  /**
+   * Returns the presence member for presence channels, null for other kinds that may subscribe,
+   * or the reason for refusing.
+   */
+  private authorize(conn: Connection, request: SubscribeRequest): PresenceMember | null | Refusal {
+    const { channel } = request;
+    const app = conn.app;
+    const traits = channelTraits(channel);
+    switch (traits.kind) {
+      case 'public':
+        return null;
+      case 'user': {
+        const userId = userIdOfUserChannel(channel);
+        if (!conn.user || conn.user.id !== userId) return new Refusal('AuthError', 'only the signed-in user may subscribe to their user channel', 403);
+        return null;
+      }
+      case 'private':
+      case 'encrypted':
+        return verifyClientAuth(request.auth, app.key, app.secret, privateChannelSignedString(conn.socketId, channel))
+          ? null
+          : new Refusal('AuthError', 'invalid signature', 401);
+      case 'presence':
+        return this.authorizePresence(conn, request);
+    }
+  }
+
+  private authorizePresence(conn: Connection, request: SubscribeRequest): PresenceMember | Refusal {
+    const app = conn.app;
+    const { channel, channelData } = request;
+    if (channelData === undefined) {
+      // A signed-in connection may join as itself; the auth then signs the private-channel string.
+      if (!conn.user) return new Refusal('AuthError', 'presence subscription without channel_data requires sign-in', 401);
+      if (!verifyClientAuth(request.auth, app.key, app.secret, privateChannelSignedString(conn.socketId, channel))) {
+        return new Refusal('AuthError', 'invalid signature', 401);
+      }
+      const info = userInfoOf(conn.user.userData);
+      return { userId: conn.user.id, userInfo: info };
+    }
+    if (!verifyClientAuth(request.auth, app.key, app.secret, presenceChannelSignedString(conn.socketId, channel, channelData))) {
+      return new Refusal('AuthError', 'invalid signature', 401);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(channelData);
+    } catch {
+      return new Refusal('InvalidChannelData', 'channel_data is not valid JSON', 400);
+    }
+    if (typeof parsed !== 'object' || parsed === null) return new Refusal('InvalidChannelData', 'channel_data must be a JSON object', 400);
+    const rawId = (parsed as Record<string, unknown>)['user_id'];
+    const userId = typeof rawId === 'number' && Number.isFinite(rawId) ? String(rawId) : rawId;
+    if (typeof userId !== 'string' || userId.length === 0) return new Refusal('InvalidChannelData', 'channel_data needs a user_id', 400);
+    if (userId.length > this.options.maxUserIdLength) return new Refusal('InvalidChannelData', `user_id longer than ${this.options.maxUserIdLength} characters`, 400);
+    const userInfo = (parsed as Record<string, unknown>)['user_info'];
+    if (userInfo !== undefined && Buffer.byteLength(JSON.stringify(userInfo)) > app.maxPresenceUserInfoBytes) {
+      return new Refusal('LimitReached', `user_info larger than ${app.maxPresenceUserInfoBytes} bytes`, 413);
+    }
+    return { userId, userInfo };
+  }
+
+  private refuse(conn: Connection, channel: string, refusal: Refusal): void {
+    conn.send(ServerFrames.subscriptionError(channel, refusal.type, refusal.error, refusal.status));
+    this.observer.subscriptionRejected?.({ appId: conn.app.id, channel, socketId: conn.socketId, reason: refusal.error });
+  }
+
+  /**
+   * Sends `pusher_internal:subscription_count` when the app asks for it, at most every 250 ms per
+   * channel, so a crowd joining at once costs one broadcast rather than one per join.
+   */
+  private countChanged(app: App, channel: string): void {
+    if (!app.subscriptionCountEvents || channelTraits(channel).kind === 'presence') return;
+    const key = `${app.id}\u0000${channel}`;
+    if (this.countTimers.has(key)) return;
+    const timer = setTimeout(() => {
+      this.countTimers.delete(key);
+      void this.cluster.channels
+        .count(app.id, channel)
+        .then((count) => {
+          this.observer.subscriptionCount?.({ appId: app.id, channel, count });
+          if (count === 0) return undefined;
+          return this.cluster.broker.publish({ appId: app.id, channel, event: 'pusher_internal:subscription_count', data: JSON.stringify({ subscription_count: count }) });
+        })
+        .catch(() => undefined);
+    }, 250);
+    timer.unref();
+    this.countTimers.set(key, timer);
+  }
+
+  close(): void {
+    for (const timer of this.countTimers.values()) clearTimeout(timer);
+    this.countTimers.clear();
+  }
+}
+
+function presencePayload(members: Map<string, unknown>): unknown {
+  const hash: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const [id, info] of members) hash[id] = info ?? null;
+  return { presence: { ids: [...members.keys()], hash, count: members.size } };
+}
+
+function userInfoOf(userData: string): unknown {
+  try {
+    const parsed = JSON.parse(userData) as Record<string, unknown>;
+    return parsed['user_info'];
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,124 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { App } from './apps/app.js';
+import { StaticAppStore, type AppStore } from './apps/app-store.js';
+import { HttpApi, pusherRoutes, type ApiObserver } from './backend/http-api.js';
+import { sendJson } from './backend/http-io.js';
+import type { Cluster } from './cluster/cluster.js';
+import { LocalCluster } from './cluster/local-cluster.js';
+import { Core } from './core/core.js';
+import { combineObservers, type CoreObserver } from './core/observer.js';
+import type { Config } from './ops/config.js';
+import { WsTransport } from './transport/ws-transport.js';
+
+export interface GatewayOptions {
+  readonly config: Config;
+  readonly log: Logger;
+  /** Defaults to the in-memory single-node cluster. */
+  readonly cluster?: Cluster;
+  readonly observers?: readonly CoreObserver[];
+  readonly apiObserver?: ApiObserver;
+}
+
+/** Builds the App records core uses from validated config. */
+export function appsFromConfig(config: Config): AppStore {
+  return new StaticAppStore(config.apps.map((a): App => ({ ...a })));
+}
+
+/**
+ * The composition root: one HTTP server carrying the WebSocket endpoint and the HTTP API, core,
+ * and the cluster, started and stopped together.
+ */
+export class Gateway {
+  readonly core: Core;
+  readonly apps: AppStore;
+  readonly cluster: Cluster;
+  readonly server: Server;
+  private readonly ws: WsTransport;
+  private readonly api: HttpApi;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly options: GatewayOptions) {
+    const { config, log } = options;
+    this.apps = appsFromConfig(config);
+    this.cluster = options.cluster ?? new LocalCluster();
+    this.core = new Core(this.apps, this.cluster, combineObservers(options.observers ?? []), log, {
+      activityTimeoutSeconds: config.activityTimeoutSeconds,
+      pongTimeoutSeconds: config.pongTimeoutSeconds,
+      frameOverheadBytes: 4096,
+      maxChannelsPerConnection: config.maxChannelsPerConnection,
+      maxUserIdLength: 128,
+      maxWatchlist: 100,
+    });
+    this.ws = new WsTransport(this.core.connections, {
+      pathPrefix: config.pathPrefix,
+      maxMessageBytes: config.maxMessageBytes,
+      maxBufferedBytes: config.maxBufferedBytes,
+    });
+    const maxEvent = Math.max(...config.apps.map((a) => a.maxEventBytes * Math.max(a.maxBatchSize, 1)));
+    this.api = new HttpApi(this.apps, { pathPrefix: config.pathPrefix, maxBodyBytes: maxEvent + 64 * 1024 }, options.apiObserver);
+    for (const route of pusherRoutes(this.core)) this.api.add(route);
+    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.onRequest(req, res));
+    this.server.on('upgrade', (req, socket, head) => {
+      socket.on('error', () => socket.destroy());
+      if (!this.ws.handleUpgrade(req, socket, head)) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      }
+    });
+    this.server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.api.handle(req, res)) return;
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/health' || path === `${this.options.config.pathPrefix}/health`) {
+      const healthy = this.cluster.healthy();
+      sendJson(res, 200, { status: this.core.connections.isDraining ? 'draining' : healthy ? 'ok' : 'degraded', connections: this.core.connections.connectionCount() });
+      return;
+    }
+    sendJson(res, 404, { error: `no route ${req.method ?? ''} ${path ?? ''}` });
+  }
+
+  /** Starts listening; resolves with the bound address. */
+  async start(): Promise<AddressInfo> {
+    await this.core.start();
+    const { host, port } = this.options.config;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  get address(): AddressInfo {
+    return this.server.address() as AddressInfo;
+  }
+
+  /**
+   * Graceful stop: refuse new connections, close sockets with 4200 (clients reconnect elsewhere),
+   * let in-flight API requests finish (bounded by shutdownTimeoutSeconds), then release the cluster.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.ws.close();
+    this.core.drain();
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, this.options.config.shutdownTimeoutSeconds * 1000).unref());
+    await Promise.race([this.api.idle(), timeout]);
+    this.server.closeIdleConnections();
+    await Promise.race([closed, timeout]);
+    this.server.closeAllConnections();
+    await this.cluster.close();
+  }
+}

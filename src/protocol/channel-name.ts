@@ -1,0 +1,47 @@
+/**
+ * Channel names and kinds. Pusher documents 164 characters; the `pusher` SDK accepts 200, so do we.
+ */
+export const MAX_CHANNEL_NAME_LENGTH = 200;
+
+const NAME_PATTERN = /^[A-Za-z0-9_\-=@,.;]+$/;
+const USER_CHANNEL_PREFIX = '#server-to-user-';
+
+export type ChannelKind = 'public' | 'private' | 'encrypted' | 'presence' | 'user';
+
+export interface ChannelTraits {
+  readonly kind: ChannelKind;
+  /** Cache channels keep their last event and replay it to new subscribers. */
+  readonly cache: boolean;
+  /** Whether a subscription needs the application's signature. */
+  readonly needsAuth: boolean;
+}
+
+/** Why a name is refused, or undefined when it is a valid channel name. */
+export function channelNameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string' || name.length === 0) return 'channel name must be a non-empty string';
+  if (name.length > MAX_CHANNEL_NAME_LENGTH) return `channel name longer than ${MAX_CHANNEL_NAME_LENGTH} characters`;
+  if (name.startsWith(USER_CHANNEL_PREFIX)) {
+    const id = name.slice(USER_CHANNEL_PREFIX.length);
+    return id.length > 0 ? undefined : 'user channel without a user id';
+  }
+  if (!NAME_PATTERN.test(name)) return 'channel name has characters outside [A-Za-z0-9_-=@,.;]';
+  return undefined;
+}
+
+export function channelTraits(name: string): ChannelTraits {
+  if (name.startsWith(USER_CHANNEL_PREFIX)) return { kind: 'user', cache: false, needsAuth: false };
+  if (name.startsWith('private-encrypted-')) {
+    return { kind: 'encrypted', cache: name.startsWith('private-encrypted-cache-'), needsAuth: true };
+  }
+  if (name.startsWith('private-')) return { kind: 'private', cache: name.startsWith('private-cache-'), needsAuth: true };
+  if (name.startsWith('presence-')) return { kind: 'presence', cache: name.startsWith('presence-cache-'), needsAuth: true };
+  return { kind: 'public', cache: name.startsWith('cache-'), needsAuth: false };
+}
+
+export function userChannelName(userId: string): string {
+  return USER_CHANNEL_PREFIX + userId;
+}
+
+export function userIdOfUserChannel(name: string): string | undefined {
+  return name.startsWith(USER_CHANNEL_PREFIX) ? name.slice(USER_CHANNEL_PREFIX.length) : undefined;
+}

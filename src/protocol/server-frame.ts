@@ -1,0 +1,69 @@
+import { EncodedFrame } from './encoded-frame.js';
+
+/**
+ * Encoders for every server→client frame. Each returns the frame's JSON text; `data` fields that
+ * Pusher double-encodes (connection_established, subscription_succeeded, member events…) are
+ * JSON strings inside the JSON, exactly as pusher-js expects.
+ */
+export const ServerFrames = {
+  connectionEstablished(socketId: string, activityTimeout: number): string {
+    return JSON.stringify({
+      event: 'pusher:connection_established',
+      data: JSON.stringify({ socket_id: socketId, activity_timeout: activityTimeout }),
+    });
+  },
+  error(message: string, code: number | null): string {
+    return JSON.stringify({ event: 'pusher:error', data: { message, code } });
+  },
+  ping(): string {
+    return '{"event":"pusher:ping","data":{}}';
+  },
+  pong(): string {
+    return '{"event":"pusher:pong","data":{}}';
+  },
+  subscriptionSucceeded(channel: string, data: unknown = {}): string {
+    return JSON.stringify({ event: 'pusher_internal:subscription_succeeded', channel, data: JSON.stringify(data) });
+  },
+  subscriptionError(channel: string, type: string, error: string, status: number): string {
+    return JSON.stringify({ event: 'pusher:subscription_error', channel, data: { type, error, status } });
+  },
+  memberAdded(channel: string, userId: string, userInfo: unknown): string {
+    return JSON.stringify({
+      event: 'pusher_internal:member_added',
+      channel,
+      data: JSON.stringify(userInfo === undefined ? { user_id: userId } : { user_id: userId, user_info: userInfo }),
+    });
+  },
+  memberRemoved(channel: string, userId: string): string {
+    return JSON.stringify({ event: 'pusher_internal:member_removed', channel, data: JSON.stringify({ user_id: userId }) });
+  },
+  cacheMiss(channel: string): string {
+    return JSON.stringify({ event: 'pusher:cache_miss', channel, data: '{}' });
+  },
+  subscriptionCount(channel: string, count: number): string {
+    return JSON.stringify({ event: 'pusher_internal:subscription_count', channel, data: JSON.stringify({ subscription_count: count }) });
+  },
+  signinSuccess(userData: string): string {
+    return JSON.stringify({ event: 'pusher:signin_success', data: JSON.stringify({ user_data: userData }) });
+  },
+  watchlistEvents(events: ReadonlyArray<{ name: 'online' | 'offline'; user_ids: string[] }>): string {
+    return JSON.stringify({ event: 'pusher_internal:watchlist_events', data: JSON.stringify({ events }) });
+  },
+  resume(channel: string, recovered: boolean, position?: string): string {
+    return JSON.stringify({ event: 'pusher_internal:resume', channel, data: JSON.stringify(position ? { recovered, position } : { recovered }) });
+  },
+  /**
+   * A channel event. `data` is forwarded as given: API publishes carry a string, client events may
+   * carry any JSON value. Extra fields (`user_id`, `position`) are added only when present.
+   */
+  channelEvent(channel: string, event: string, data: unknown, userId?: string, position?: string): string {
+    const frame: Record<string, unknown> = { event, channel, data };
+    if (userId !== undefined) frame['user_id'] = userId;
+    if (position !== undefined) frame['position'] = position;
+    return JSON.stringify(frame);
+  },
+} as const;
+
+export function encoded(text: string): EncodedFrame {
+  return new EncodedFrame(text);
+}

@@ -1,0 +1,49 @@
+import type { EncodedFrame, FrameBatch } from '../protocol/encoded-frame.js';
+
+/**
+ * The seam between transports and core. A transport (WebSocket, HTTP streaming/polling, …) turns a
+ * client into a `Link`; core never learns which transport it is talking to beyond `kind`.
+ */
+export interface Link {
+  /** Transport name, for metrics and logs: `ws`, `xhr_streaming`, `xhr_polling`, … */
+  readonly kind: string;
+  readonly remoteAddress: string;
+  /**
+   * Queues one frame for the client. Never throws. Frames are delivered in call order. When the
+   * client's unsent backlog passes the transport's bound the link is cut off (close 4100) instead.
+   */
+  send(frame: EncodedFrame): void;
+  /** Queues several frames as one write; same guarantees as `send`. */
+  sendBatch(batch: FrameBatch): void;
+  /**
+   * Closes the link with a Pusher close code (sent to the client where the transport can) and
+   * then reports `closed` to the listener exactly once. Idempotent.
+   */
+  close(code: number, reason: string): void;
+}
+
+/** What a transport tells core about a link it admitted. Called at most once each for `closed`. */
+export interface LinkListener {
+  /** One text frame from the client, in arrival order. */
+  message(text: string): void;
+  /** The link is gone; `code` is the close code (ours or the client's). */
+  closed(code: number): void;
+}
+
+/** What a transport knows about a connection attempt before admitting it. */
+export interface ConnectRequest {
+  readonly appKey: string;
+  readonly protocol: string | null;
+  readonly origin: string | undefined;
+  readonly remoteAddress: string;
+  readonly kind: string;
+}
+
+export type Admission =
+  | { readonly ok: false; readonly code: number; readonly message: string }
+  | { readonly ok: true; readonly open: (link: Link) => LinkListener };
+
+/** Decides whether a connection may open; implemented by core. Must not throw. */
+export interface Acceptor {
+  admit(request: ConnectRequest): Admission;
+}
