@@ -79,23 +79,24 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
 
 /** DNS over UDP and TCP on the same port. The handler returns the reply message, or null to stay silent. */
 export async function fakeDns(
-  handler: (q: DnsMessage, via: 'udp' | 'tcp', n: number) => Partial<DnsMessage> | Buffer | null,
+  handler: (q: DnsMessage, via: 'udp' | 'tcp', n: number) => Partial<DnsMessage> | Buffer | Buffer[] | null,
 ): Promise<Counted & { ids: number[]; tcpQueries: number }> {
   const udp = createSocket('udp4');
   const state = { port: 0, seen: [] as string[], ids: [] as number[], tcpQueries: 0, active: 0, peak: 0, close: async (): Promise<void> => undefined };
   let n = 0;
-  const answer = (buf: Buffer, via: 'udp' | 'tcp'): Buffer | null => {
+  const answer = (buf: Buffer, via: 'udp' | 'tcp'): Buffer | Buffer[] | null => {
     const q = decodeMessage(buf);
     state.seen.push(q.questions[0]?.name ?? '');
     state.ids.push(q.id);
     const r = handler(q, via, n++);
     if (r === null) return null;
-    if (Buffer.isBuffer(r)) return r;
+    if (Buffer.isBuffer(r) || Array.isArray(r)) return r;
     return encodeMessage({ id: q.id, qr: true, questions: q.questions, ...r });
   };
   udp.on('message', (buf: Buffer, rinfo: RemoteInfo) => {
     const out = answer(buf, 'udp');
-    if (out) udp.send(out, rinfo.port, rinfo.address);
+    // Several datagrams in one reply let a test send a forged answer ahead of the real one.
+    for (const b of out === null ? [] : Array.isArray(out) ? out : [out]) udp.send(b, rinfo.port, rinfo.address);
   });
   await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
   state.port = udp.address().port;
@@ -109,7 +110,8 @@ export async function fakeDns(
       buf = Buffer.concat([buf, b]);
       if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
         state.tcpQueries++;
-        const out = answer(buf.subarray(2, 2 + buf.readUInt16BE(0)), 'tcp');
+        const reply = answer(buf.subarray(2, 2 + buf.readUInt16BE(0)), 'tcp');
+        const out = Array.isArray(reply) ? reply[reply.length - 1] : reply;
         if (out) {
           const len = Buffer.alloc(2);
           len.writeUInt16BE(out.length);
