@@ -30,6 +30,8 @@ export function normalizeDomain(input: string): Normalized {
   if (s.endsWith('.')) s = s.slice(0, -1);
   if (s === '' || s.startsWith('.') || s.includes('..')) return { ok: false, reason: 'empty-label' };
   if (IPV4ISH.test(s)) return { ok: false, reason: 'ip-address' };
+  // Checked before UTS-46: the WHATWG host parser would treat a numeric last label as an IPv4 attempt.
+  if (/(?:^|\.)[0-9]+$/.test(s)) return { ok: false, reason: 'numeric-tld' };
   const ascii = domainToASCII(s).toLowerCase();
   if (ascii === '') return { ok: false, reason: 'idna' };
   if (ascii.length > MAX_NAME) return { ok: false, reason: 'name-too-long' };
@@ -44,7 +46,5 @@ export function normalizeDomain(input: string): Normalized {
     // UTS-46 CheckHyphens: '--' in positions 3-4 is reserved for A-labels (which domainToASCII verified).
     if (label.slice(2, 4) === '--' && !label.startsWith('xn--')) return { ok: false, reason: 'bad-hyphen' };
   }
-  const tld = labels[labels.length - 1] ?? '';
-  if (/^[0-9]+$/.test(tld)) return { ok: false, reason: 'numeric-tld' };
   return { ok: true, ascii, unicode: domainToUnicode(ascii), labels };
 }
