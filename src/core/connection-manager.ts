@@ -96,6 +96,7 @@ export class ConnectionManager implements Acceptor {
   private onMessage(conn: Connection, text: string): void {
     conn.lastSeen = Date.now();
     conn.pingSentAt = 0;
+    this.observer.messageReceived?.({ appId: conn.app.id, socketId: conn.socketId, bytes: Buffer.byteLength(text) });
     let frame: ClientFrame;
     try {
       frame = decodeClientFrame(text, conn.app.maxEventBytes + this.options.frameOverheadBytes);

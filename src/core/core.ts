@@ -21,7 +21,7 @@ export interface CoreOptions extends ConnectionOptions {
  * publishes through `publisher` and reads cluster state through `cluster`.
  */
 export class Core implements BrokerHandler {
-  readonly hub = new Hub();
+  readonly hub: Hub;
   readonly subscriptions: Subscriptions;
   readonly users: Users;
   readonly connections: ConnectionManager;
@@ -34,6 +34,7 @@ export class Core implements BrokerHandler {
     log: Logger,
     options: CoreOptions,
   ) {
+    this.hub = new Hub(observer);
     this.subscriptions = new Subscriptions(this.hub, cluster, observer, options);
     this.users = new Users(cluster, observer, options);
     this.connections = new ConnectionManager(apps, cluster, this.subscriptions, this.users, observer, log, options);

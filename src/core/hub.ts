@@ -2,6 +2,7 @@ import { EncodedFrame, FrameBatch } from '../protocol/encoded-frame.js';
 import { ServerFrames } from '../protocol/server-frame.js';
 import type { ChannelMessage } from '../cluster/broker.js';
 import type { Connection } from './connection.js';
+import type { CoreObserver } from './observer.js';
 
 interface PendingFrame {
   readonly frame: EncodedFrame;
@@ -12,7 +13,10 @@ class LocalChannel {
   readonly subscribers = new Set<Connection>();
   pending: PendingFrame[] = [];
   hasExclusions = false;
-  constructor(readonly name: string) {}
+  constructor(
+    readonly appId: string,
+    readonly name: string,
+  ) {}
 }
 
 /**
@@ -30,13 +34,15 @@ export class Hub {
   /** Deliveries made (frames × recipients), for metrics. */
   deliveries = 0;
 
+  constructor(private readonly observer: CoreObserver = {}) {}
+
   /** Adds a subscriber; returns true when it is the channel's first on this node. */
   add(appId: string, channel: string, connection: Connection): boolean {
     let channels = this.apps.get(appId);
     if (!channels) this.apps.set(appId, (channels = new Map()));
     let local = channels.get(channel);
     const first = !local;
-    if (!local) channels.set(channel, (local = new LocalChannel(channel)));
+    if (!local) channels.set(channel, (local = new LocalChannel(appId, channel)));
     local.subscribers.add(connection);
     return first;
   }
@@ -104,11 +110,23 @@ export class Hub {
           subscriber.link.sendBatch(batch);
         }
       }
+      if (this.observer.delivered) this.reportDelivery(local, batch, local.subscribers.size);
     }
   };
 
-  /** Every connection subscribed to at least one channel (for shutdown and sweeps). */
-  channelCount(): number {
+  private reportDelivery(local: LocalChannel, batch: FrameBatch, recipients: number): void {
+    // The transport caches the batch's wire bytes on first write; without them, the text is close.
+    let bytes = batch.wire?.length;
+    if (bytes === undefined) {
+      bytes = 0;
+      for (const frame of batch.frames) bytes += frame.wire?.length ?? frame.text.length;
+    }
+    this.observer.delivered?.({ appId: local.appId, channel: local.name, messages: batch.frames.length, recipients, bytes: bytes * recipients });
+  }
+
+  /** Channels with at least one subscriber on this node, of one app or of all apps. */
+  channelCount(appId?: string): number {
+    if (appId !== undefined) return this.apps.get(appId)?.size ?? 0;
     let n = 0;
     for (const channels of this.apps.values()) n += channels.size;
     return n;

@@ -22,6 +22,14 @@ export interface CoreObserver {
   userOffline?(e: { appId: string; userId: string }): void;
   published?(e: { appId: string; channel: string; event: string; bytes: number }): void;
   error?(e: { appId: string; socketId?: string; code: string; message: string }): void;
+  /** One frame arrived from a client (before validation); `bytes` is its UTF-8 size. */
+  messageReceived?(e: { appId: string; socketId: string; bytes: number }): void;
+  /**
+   * This node wrote one channel's batch of `messages` frames to `recipients` local subscribers
+   * (`bytes` in total, approximately, on the wire). Called once per channel per flush, never per
+   * recipient, so it stays off the per-delivery path.
+   */
+  delivered?(e: { appId: string; channel: string; messages: number; recipients: number; bytes: number }): void;
 }
 
 /** Fans one report out to several observers. */
