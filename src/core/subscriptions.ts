@@ -69,8 +69,8 @@ export class Subscriptions {
     try {
       await this.join(conn, channel, member);
     } finally {
-      conn.pendingChannels.delete(channel);
-      if (conn.pendingChannels.size === 0) conn.pendingChannels = undefined;
+      conn.pendingChannels?.delete(channel);
+      if (conn.pendingChannels?.size === 0) conn.pendingChannels = undefined;
     }
   }
 
@@ -95,6 +95,7 @@ export class Subscriptions {
     }
 
     conn.channels.set(channel, member as PresenceMembership | null);
+    conn.pendingChannels?.delete(channel); // now counted in `channels`
     if (this.hub.add(app.id, channel, conn)) this.cluster.broker.addInterest(app.id, channel);
     conn.send(ServerFrames.subscriptionSucceeded(channel, presenceData));
     if (traits.cache) {
