@@ -169,7 +169,11 @@ export async function runLookupCli(argv: string[], io: CliIo): Promise<number> {
         throw new UsageError(`--file ${v.file}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    if (parsed.positionals.includes('-') || (positionals.length === 0 && v.file === undefined)) raw.push(...splitNames(await readAll(io.stdin)));
+    if (parsed.positionals.includes('-') || (positionals.length === 0 && v.file === undefined)) {
+      // Waiting on an interactive terminal for names nobody is going to type helps no one.
+      if ((io.stdin as { isTTY?: boolean }).isTTY) throw new UsageError('no names given (pass names, --file, or pipe them to stdin)');
+      raw.push(...splitNames(await readAll(io.stdin)));
+    }
     const tlds = list(v.tlds);
     const names = raw.flatMap((n) => (tlds.length > 0 && !n.replace(/[\u3002\uFF0E\uFF61]/g, '.').replace(/\.$/, '').includes('.') ? tlds.map((t) => `${n}.${t}`) : [n]));
     if (names.length === 0) throw new UsageError('no names given');
