@@ -1,0 +1,139 @@
+// Process plumbing for the runner: forked helpers with request/response over IPC, /proc readings,
+// waiting for a port, and forcing a GC in a server through its inspector (Chrome DevTools Protocol).
+
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { RawWs } from './raw-ws.mjs';
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Fork a helper script; returns { child, call(cmd, args) → Promise<reply> }. */
+export function forkHelper(script) {
+  const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let nextId = 1;
+  const pending = new Map();
+  child.on('message', (msg) => {
+    const p = pending.get(msg.id);
+    if (!p) return;
+    pending.delete(msg.id);
+    if (msg.error) p.reject(new Error(msg.error));
+    else p.resolve(msg);
+  });
+  child.on('exit', (code) => {
+    for (const p of pending.values()) p.reject(new Error(`${script} exited with ${code}`));
+    pending.clear();
+  });
+  const call = (cmd, args = {}) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      child.send({ id, cmd, ...args });
+    });
+  return { child, call };
+}
+
+/** utime + stime of a process, in milliseconds (from /proc/PID/stat; clock ticks are 10 ms). */
+export function cpuMsOf(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // fields 14 and 15 of stat(5), 0-based after comm
+  } catch {
+    return NaN;
+  }
+}
+
+/** Per-core busy and total jiffies from /proc/stat: { cpu0: [busy, total], cpu1: … }. */
+export function coreTimes() {
+  const out = {};
+  for (const line of fs.readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const m = /^(cpu\d+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const v = m[2].split(/\s+/).map(Number);
+    const idle = v[3] + v[4]; // idle + iowait
+    const total = v.slice(0, 8).reduce((a, b) => a + b, 0); // user..steal
+    out[m[1]] = [total - idle, total];
+  }
+  return out;
+}
+
+/** Busy fraction of each core between two coreTimes() readings. */
+export function coreBusy(a, b) {
+  const out = {};
+  for (const k of Object.keys(b)) {
+    const dt = b[k][1] - a[k][1];
+    out[k] = dt > 0 ? (b[k][0] - a[k][0]) / dt : null;
+  }
+  return out;
+}
+
+/** Resident set size of a process in bytes. */
+export function rssOf(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+export async function waitForPort(port, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+function getJson(port, path) {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString()));
+          } catch (err) {
+            reject(err);
+          }
+        });
+      })
+      .on('error', reject);
+  });
+}
+
+/** Ask V8 in the server (started with --inspect=127.0.0.1:inspectPort) for a full GC; resolves when done. */
+export async function collectGarbage(inspectPort) {
+  const targets = await getJson(inspectPort, '/json/list');
+  const url = new URL(targets[0].webSocketDebuggerUrl);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('inspector GC timed out')), 20_000);
+    const conn = new RawWs(
+      {
+        onOpen: (c) => c.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' })),
+        onMessage: (c, buf, start, end) => {
+          const msg = JSON.parse(buf.toString('utf8', start, end));
+          if (msg.id !== 1) return;
+          clearTimeout(timer);
+          c.reset();
+          if (msg.error) reject(new Error(JSON.stringify(msg.error)));
+          else resolve();
+        },
+        onClose: (_c, reason) => {
+          if (reason !== 'reset by client') reject(new Error(`inspector closed: ${reason}`));
+        },
+      },
+      {},
+    );
+    conn.connect({ port: inspectPort, path: url.pathname });
+  });
+}
