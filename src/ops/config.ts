@@ -56,6 +56,16 @@ export const ConfigSchema = z
     maxMessageBytes: z.number().int().min(1024).default(256 * 1024),
     maxChannelsPerConnection: z.number().int().positive().default(1000),
     shutdownTimeoutSeconds: z.number().positive().default(10),
+    admin: z
+      .object({
+        enabled: z.boolean().default(true),
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(9601),
+        // Unset: a random token is generated and printed at start-up.
+        token: z.string().min(16, 'must be at least 16 characters').optional(),
+      })
+      .strict()
+      .default({ enabled: true, host: '127.0.0.1', port: 9601 }),
     adapter: z.enum(['local', 'redis']).default('local'),
     redis: z
       .object({
