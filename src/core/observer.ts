@@ -20,7 +20,7 @@ export interface CoreObserver {
   cacheMiss?(e: { appId: string; channel: string }): void;
   userOnline?(e: { appId: string; userId: string }): void;
   userOffline?(e: { appId: string; userId: string }): void;
-  published?(e: { appId: string; channel: string; event: string; bytes: number }): void;
+  published?(e: { appId: string; channel: string; event: string; bytes: number; data?: string }): void;
   error?(e: { appId: string; socketId?: string; code: string; message: string }): void;
   /** One frame arrived from a client (before validation); `bytes` is its UTF-8 size. */
   messageReceived?(e: { appId: string; socketId: string; bytes: number }): void;

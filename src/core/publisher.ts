@@ -63,7 +63,7 @@ export class Publisher {
           await this.cluster.cache.set(app.id, channel, { event: request.name, data: request.data }, app.cacheTtlSeconds);
         }
         await this.cluster.broker.publish({ appId: app.id, channel, event: request.name, data: request.data, exceptSocketId: request.socketId });
-        this.observer.published?.({ appId: app.id, channel, event: request.name, bytes: request.data.length });
+        this.observer.published?.({ appId: app.id, channel, event: request.name, bytes: request.data.length, data: request.data });
       }),
     );
   }
