@@ -11,6 +11,7 @@ import { Core } from './core/core.js';
 import { combineObservers, type CoreObserver } from './core/observer.js';
 import type { Config } from './ops/config.js';
 import { WsTransport } from './transport/ws-transport.js';
+import { HttpFallback } from './transport/http-fallback/http-fallback.js';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -36,6 +37,8 @@ export class Gateway {
   readonly cluster: Cluster;
   readonly server: Server;
   private readonly ws: WsTransport;
+  /** pusher-js's xhr_streaming / xhr_polling sessions; undefined when `httpFallback.enabled` is false. */
+  readonly fallback: HttpFallback | undefined;
   private readonly api: HttpApi;
   private stopping: Promise<void> | undefined;
 
@@ -56,6 +59,17 @@ export class Gateway {
       maxMessageBytes: config.maxMessageBytes,
       maxBufferedBytes: config.maxBufferedBytes,
     });
+    if (config.httpFallback.enabled) {
+      this.fallback = new HttpFallback(this.core.connections, {
+        pathPrefix: config.pathPrefix,
+        heartbeatMs: config.httpFallback.heartbeatSeconds * 1000,
+        sessionTimeoutMs: config.httpFallback.sessionTimeoutSeconds * 1000,
+        maxBufferedBytes: config.maxBufferedBytes,
+        // A send body holds frames as JSON strings, whose escaping can double a frame's size.
+        maxSendBytes: config.maxMessageBytes * 2,
+        log,
+      });
+    }
     const maxEvent = Math.max(...config.apps.map((a) => a.maxEventBytes * Math.max(a.maxBatchSize, 1)));
     this.api = new HttpApi(this.apps, { pathPrefix: config.pathPrefix, maxBodyBytes: maxEvent + 64 * 1024 }, options.apiObserver);
     for (const route of pusherRoutes(this.core)) this.api.add(route);
@@ -73,6 +87,7 @@ export class Gateway {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.fallback?.handle(req, res)) return;
     if (this.api.handle(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health' || path === `${this.options.config.pathPrefix}/health`) {
@@ -114,6 +129,7 @@ export class Gateway {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.ws.close();
     this.core.drain();
+    this.fallback?.close();
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, this.options.config.shutdownTimeoutSeconds * 1000).unref());
     await Promise.race([this.api.idle(), timeout]);
     this.server.closeIdleConnections();

@@ -56,6 +56,17 @@ export const ConfigSchema = z
     maxMessageBytes: z.number().int().min(1024).default(256 * 1024),
     maxChannelsPerConnection: z.number().int().positive().default(1000),
     shutdownTimeoutSeconds: z.number().positive().default(10),
+    /** pusher-js's HTTP fallback transports, xhr_streaming and xhr_polling. */
+    httpFallback: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Idle seconds before a stream or held poll gets `h`; below 30 so clients and proxies see traffic. */
+        heartbeatSeconds: z.number().min(0.05).max(29).default(25),
+        /** Seconds a session may go without an open receive request before it counts as disconnected. */
+        sessionTimeoutSeconds: z.number().min(0.1).max(600).default(10),
+      })
+      .strict()
+      .prefault({}),
     admin: z
       .object({
         enabled: z.boolean().default(true),
