@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { Errors, GatewayError } from '../protocol/errors.js';
+import { WEBHOOK_KINDS } from '../backend/webhook-event.js';
 
 const WebhookSchema = z
   .object({
-    url: z.url(),
-    event_types: z.array(z.string()).min(1),
+    url: z.url({ protocol: /^https?$/ }),
+    event_types: z.array(z.enum(WEBHOOK_KINDS)).min(1),
     filter: z.object({ channel_name_starts_with: z.string().optional(), channel_name_ends_with: z.string().optional() }).strict().optional(),
     headers: z.record(z.string(), z.string()).default({}),
   })
@@ -40,6 +41,34 @@ export const AppConfigSchema = z
     signinGraceSeconds: z.number().positive().default(30),
     webhooks: z.array(WebhookSchema).default([]),
     history: z.array(HistoryRuleSchema).default([]),
+  })
+  .strict();
+
+/** How webhooks are batched and delivered (for every app's webhooks). */
+const WebhookDeliverySchema = z
+  .object({
+    batchWindowMs: z.number().int().min(0).max(10_000).default(50),
+    holdBackMs: z.number().int().min(0).max(600_000).default(3000),
+    retryLimitSeconds: z.number().positive().default(300),
+    retryInitialMs: z.number().int().positive().default(1000),
+    timeoutMs: z.number().int().positive().default(5000),
+    backlogSize: z.number().int().min(100).default(10_000),
+  })
+  .strict();
+
+/** The Redis Stream publish queue. */
+const QueueSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** Defaults to `redis.url`. */
+    redisUrl: z.string().min(1).optional(),
+    stream: z.string().min(1).default('switchboard:events'),
+    group: z.string().min(1).default('switchboard'),
+    /** Defaults to `<hostname>-<pid>`: unique per process, so a restart's leftovers are reclaimed. */
+    consumer: z.string().min(1).optional(),
+    deadLetterStream: z.string().min(1).default('switchboard:events:dead'),
+    dedupeWindowSeconds: z.number().int().positive().default(300),
+    claimIdleSeconds: z.number().positive().default(60),
   })
   .strict();
 
@@ -85,6 +114,8 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ url: 'redis://127.0.0.1:6379', prefix: 'switchboard:' }),
+    webhooks: WebhookDeliverySchema.prefault({}),
+    queue: QueueSchema.prefault({}),
   })
   .strict();
 
