@@ -1,10 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { App } from './apps/app.js';
 import { StaticAppStore, type AppStore } from './apps/app-store.js';
 import { HttpApi, pusherRoutes, type ApiObserver } from './backend/http-api.js';
 import { sendJson } from './backend/http-io.js';
+import { QueueConsumer, type QueueObserver } from './backend/queue-consumer.js';
+import { WebhookService } from './backend/webhook-service.js';
+import type { WebhookObserver } from './backend/webhook-sender.js';
 import type { Cluster } from './cluster/cluster.js';
 import { LocalCluster } from './cluster/local-cluster.js';
 import { Core } from './core/core.js';
@@ -20,6 +24,8 @@ export interface GatewayOptions {
   readonly cluster?: Cluster;
   readonly observers?: readonly CoreObserver[];
   readonly apiObserver?: ApiObserver;
+  readonly webhookObserver?: WebhookObserver;
+  readonly queueObserver?: QueueObserver;
 }
 
 /** Builds the App records core uses from validated config. */
@@ -36,6 +42,10 @@ export class Gateway {
   readonly apps: AppStore;
   readonly cluster: Cluster;
   readonly server: Server;
+  /** Present when some app has webhooks. */
+  readonly webhooks: WebhookService | undefined;
+  /** Present when `queue.enabled`. */
+  readonly queue: QueueConsumer | undefined;
   private readonly ws: WsTransport;
   /** pusher-js's xhr_streaming / xhr_polling sessions; undefined when `httpFallback.enabled` is false. */
   readonly fallback: HttpFallback | undefined;
@@ -46,7 +56,9 @@ export class Gateway {
     const { config, log } = options;
     this.apps = appsFromConfig(config);
     this.cluster = options.cluster ?? new LocalCluster();
-    this.core = new Core(this.apps, this.cluster, combineObservers(options.observers ?? []), log, {
+    this.webhooks = WebhookService.fromConfig(config, log, this.cluster, options.webhookObserver);
+    const observers = [...(options.observers ?? []), ...(this.webhooks ? [this.webhooks.observer] : [])];
+    this.core = new Core(this.apps, this.cluster, combineObservers(observers), log, {
       activityTimeoutSeconds: config.activityTimeoutSeconds,
       pongTimeoutSeconds: config.pongTimeoutSeconds,
       frameOverheadBytes: 4096,
@@ -73,6 +85,25 @@ export class Gateway {
     const maxEvent = Math.max(...config.apps.map((a) => a.maxEventBytes * Math.max(a.maxBatchSize, 1)));
     this.api = new HttpApi(this.apps, { pathPrefix: config.pathPrefix, maxBodyBytes: maxEvent + 64 * 1024 }, options.apiObserver);
     for (const route of pusherRoutes(this.core)) this.api.add(route);
+    const q = config.queue;
+    this.queue = q.enabled
+      ? new QueueConsumer(
+          this.apps,
+          this.core.publisher,
+          {
+            redisUrl: q.redisUrl ?? config.redis.url,
+            stream: q.stream,
+            group: q.group,
+            consumer: q.consumer ?? `${hostname()}-${process.pid}`,
+            deadLetterStream: q.deadLetterStream,
+            keyPrefix: config.redis.prefix,
+            dedupeWindowSeconds: q.dedupeWindowSeconds,
+            claimIdleMs: q.claimIdleSeconds * 1000,
+          },
+          log.child({ component: 'queue' }),
+          options.queueObserver,
+        )
+      : undefined;
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.onRequest(req, res));
     this.server.on('upgrade', (req, socket, head) => {
       socket.on('error', () => socket.destroy());
@@ -91,8 +122,13 @@ export class Gateway {
     if (this.api.handle(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health' || path === `${this.options.config.pathPrefix}/health`) {
-      const healthy = this.cluster.healthy();
-      sendJson(res, 200, { status: this.core.connections.isDraining ? 'draining' : healthy ? 'ok' : 'degraded', connections: this.core.connections.connectionCount() });
+      const queue = this.queue?.health();
+      const healthy = this.cluster.healthy() && queue?.state !== 'down';
+      sendJson(res, 200, {
+        status: this.core.connections.isDraining ? 'draining' : healthy ? 'ok' : 'degraded',
+        connections: this.core.connections.connectionCount(),
+        ...(queue ? { queue } : {}),
+      });
       return;
     }
     sendJson(res, 404, { error: `no route ${req.method ?? ''} ${path ?? ''}` });
@@ -101,6 +137,8 @@ export class Gateway {
   /** Starts listening; resolves with the bound address. */
   async start(): Promise<AddressInfo> {
     await this.core.start();
+    // Not awaited: with Redis down the queue retries in the background while sockets are served.
+    this.queue?.start();
     const { host, port } = this.options.config;
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
@@ -127,6 +165,7 @@ export class Gateway {
 
   private async doStop(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.queue?.stop();
     this.ws.close();
     this.core.drain();
     this.fallback?.close();
@@ -135,6 +174,8 @@ export class Gateway {
     this.server.closeIdleConnections();
     await Promise.race([closed, timeout]);
     this.server.closeAllConnections();
+    // Webhooks queued by the departures above get a short, bounded chance to go out.
+    await this.webhooks?.close(Math.min(2000, this.options.config.shutdownTimeoutSeconds * 1000));
     await this.cluster.close();
   }
 }
