@@ -4,11 +4,14 @@ import { Errors, GatewayError, isGatewayError } from '../protocol/errors.js';
 import { DEV_APP, loadConfig } from '../ops/config.js';
 import { createLogger } from '../ops/logger.js';
 import { Gateway } from '../gateway.js';
+import { Operations } from '../ops/operations.js';
+import { status, STATUS_USAGE } from './status.js';
 
 const USAGE = `Usage: switchboard <command> [options]
 
 Commands:
   start       Start the gateway (default: 127.0.0.1:6001, in-memory, dev app app-id/app-key/app-secret)
+  status      Print a running node's readiness, connections, rates and busiest channels
 
 Options for start:
   --config <file>        JSON config file (defaults < file < SWITCHBOARD_* env < flags)
@@ -18,6 +21,7 @@ Options for start:
   --log-level <level>    fatal|error|warn|info|debug|trace|silent
   --adapter <name>       local | redis
   --redis-url <url>      Redis URL for the redis adapter
+  --admin-port <port>    Port of the admin listener (metrics, health, dashboard; default 9601)
 `;
 
 async function start(argv: string[]): Promise<number> {
@@ -31,6 +35,7 @@ async function start(argv: string[]): Promise<number> {
       'log-level': { type: 'string' },
       adapter: { type: 'string' },
       'redis-url': { type: 'string' },
+      'admin-port': { type: 'string' },
     },
     strict: true,
   });
@@ -45,15 +50,27 @@ async function start(argv: string[]): Promise<number> {
   if (values['log-level'] !== undefined) flags['logLevel'] = values['log-level'];
   if (values.adapter !== undefined) flags['adapter'] = values.adapter;
   if (values['redis-url'] !== undefined) flags['redis'] = { url: values['redis-url'] };
+  if (values['admin-port'] !== undefined) {
+    const port = Number(values['admin-port']);
+    if (!Number.isInteger(port)) throw new GatewayError(Errors.InvalidConfig, `invalid config "admin.port": --admin-port ${values['admin-port']} is not a number`);
+    flags['admin'] = { port };
+  }
 
   const { config, usingDevApp } = loadConfig({ file: values.config, env: process.env, flags });
   const log = createLogger(config.logLevel);
   if (usingDevApp) {
     log.warn({ appId: DEV_APP.id, key: DEV_APP.key }, 'no apps configured: using the development app (app-id / app-key / app-secret); do not use it in production');
   }
-  const gateway = new Gateway({ config, log });
+  const ops = new Operations(config.admin, log);
+  const gateway = new Gateway({ config, log, observers: ops.observers, apiObserver: ops.apiObserver });
   const address = await gateway.start();
   log.info({ host: address.address, port: address.port, apps: config.apps.length, adapter: config.adapter }, 'switchboard listening');
+  const admin = await ops.start(gateway);
+  if (admin) {
+    log.info({ host: admin.address.address, port: admin.address.port }, 'admin listener: /metrics /health /ready and the dashboard');
+    // Printed, not logged: the operator needs this generated token once, and logs must never hold it.
+    if (admin.generatedToken) process.stderr.write(`switchboard: admin dashboard http://${admin.address.address}:${admin.address.port}/ token ${admin.token} (set admin.token to choose one)\n`);
+  }
 
   return new Promise<number>((resolve) => {
     let signals = 0;
@@ -64,16 +81,19 @@ async function start(argv: string[]): Promise<number> {
         return;
       }
       log.info({ signal }, 'shutting down: closing connections with 4200');
-      gateway.stop().then(
-        () => {
-          log.info('stopped');
-          resolve(0);
-        },
-        (error: unknown) => {
-          log.error({ err: error }, 'shutdown failed');
-          resolve(1);
-        },
-      );
+      gateway
+        .stop()
+        .then(() => ops.stop())
+        .then(
+          () => {
+            log.info('stopped');
+            resolve(0);
+          },
+          (error: unknown) => {
+            log.error({ err: error }, 'shutdown failed');
+            resolve(1);
+          },
+        );
     };
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
@@ -85,6 +105,12 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'start':
       return start(rest);
+    case 'status':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(STATUS_USAGE);
+        return 0;
+      }
+      return status(rest);
     case undefined:
     case 'help':
     case '--help':

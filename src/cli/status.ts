@@ -1,0 +1,105 @@
+import { parseArgs } from 'node:util';
+import type { BusyChannel, Overview } from '../ops/admin-api.js';
+import { loadConfig } from '../ops/config.js';
+
+export const STATUS_USAGE = `Usage: switchboard status [options]
+
+Prints a running node's figures from its admin listener: readiness, connections, message rates per
+app and the busiest channels. Exit status 0 when the node is ready, 1 otherwise.
+
+Options:
+  --url <url>            Admin listener (default: from config, http://127.0.0.1:9601)
+  --token <token>        Admin token (default: admin.token from config / SWITCHBOARD_ADMIN__TOKEN)
+  --config <file>        JSON config file to read admin.host, admin.port and admin.token from
+  --channels <n>         Busiest channels to list per app (default 5, 0 for none)
+  --json                 Print the raw figures as JSON
+`;
+
+interface StatusReport {
+  readonly overview: Overview;
+  readonly channels: Record<string, BusyChannel[]>;
+}
+
+/** `switchboard status`: reads the admin JSON API and prints it for a terminal. */
+export async function status(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      url: { type: 'string' },
+      token: { type: 'string' },
+      config: { type: 'string' },
+      channels: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const { config } = loadConfig({ file: values.config, env: process.env });
+  const host = config.admin.host === '0.0.0.0' || config.admin.host === '::' ? '127.0.0.1' : config.admin.host;
+  const base = (values.url ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.admin.port}`).replace(/\/+$/, '');
+  const token = values.token ?? config.admin.token;
+  if (!token) throw new Error('an admin token is needed: --token, admin.token in the config, or SWITCHBOARD_ADMIN__TOKEN');
+  const channelLimit = values.channels === undefined ? 5 : Number(values.channels);
+  if (!Number.isInteger(channelLimit) || channelLimit < 0) throw new Error(`--channels ${values.channels} is not a whole number`);
+
+  const get = async <T>(path: string): Promise<T> => {
+    const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    const body = (await res.json()) as T & { error?: string };
+    if (!res.ok) throw new Error(`${path}: HTTP ${res.status}${body.error ? `: ${body.error}` : ''}`);
+    return body;
+  };
+  const overview = await get<Overview>('/api/overview');
+  const channels: Record<string, BusyChannel[]> = {};
+  if (channelLimit > 0 && overview.node.clusterHealthy) {
+    for (const app of overview.apps) {
+      channels[app.id] = (await get<{ channels: BusyChannel[] }>(`/api/apps/${encodeURIComponent(app.id)}/channels?limit=${channelLimit}`)).channels;
+    }
+  }
+  const report: StatusReport = { overview, channels };
+  out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
+  return overview.node.ready ? 0 : 1;
+}
+
+/** The terminal rendering: a summary line, a table per app, the busiest channels. */
+export function formatStatus({ overview, channels }: StatusReport): string {
+  const { node } = overview;
+  const lines: string[] = [];
+  const state = node.ready ? 'ready' : `NOT READY (${node.notReadyReason ?? 'unknown'})`;
+  lines.push(`node ${node.nodeId}  ${state}  up ${duration(node.uptimeSeconds)}  rss ${mib(node.memory.rss)}  heap ${mib(node.memory.heapUsed)}`);
+  lines.push(`connections ${node.connections}  channels ${node.channels}  API requests ${node.apiRequests}  cluster ${node.clusterHealthy ? 'healthy' : 'UNAVAILABLE'}`);
+  lines.push('');
+  const header = ['APP', 'CONNECTIONS', 'SUBSCRIPTIONS', 'CHANNELS', 'IN/s', 'OUT/s', 'PUBLISHED/s', 'ERRORS'];
+  const rows = overview.apps.map((a) => [
+    a.enabled ? a.id : `${a.id} (disabled)`,
+    String(a.connections),
+    String(a.subscriptions),
+    String(a.channels),
+    String(a.rates.messagesIn),
+    String(a.rates.messagesOut),
+    String(a.rates.published),
+    String(a.totals.errors),
+  ]);
+  lines.push(...table([header, ...rows]));
+  for (const [appId, list] of Object.entries(channels)) {
+    lines.push('', `busiest channels of ${appId}:`);
+    if (list.length === 0) lines.push('  (none)');
+    const width = Math.max(0, ...list.map((c) => c.name.length));
+    for (const c of list) lines.push(`  ${c.name.padEnd(width)}  ${String(c.subscriptions).padStart(6)} subscriptions${c.members === undefined ? '' : `, ${c.members} members`}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '));
+}
+
+function duration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return h > 0 ? `${h}h ${m}m` : m > 0 ? `${m}m ${s}s` : `${s}s`;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}

@@ -1,0 +1,312 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ApiObserver } from '../backend/http-api.js';
+import type { CoreObserver } from '../core/observer.js';
+
+/** Close code transports use when a client stopped reading and was cut off. */
+const SLOW_CONSUMER_CODE = 4100;
+
+/** What the channel gauge reads at scrape time: occupied channels on this node. */
+export interface ChannelSource {
+  channelCount(appId?: string): number;
+}
+
+/** Running totals of one app on this node, for the admin API's figures and rates. */
+export interface AppTotals {
+  connections: number;
+  connectionsByTransport: Record<string, number>;
+  subscriptions: number;
+  connects: number;
+  disconnects: number;
+  messagesIn: number;
+  bytesIn: number;
+  /** Channel events written to subscribers (frames × recipients). */
+  messagesOut: number;
+  bytesOut: number;
+  /** Events published through the HTTP API or the queue (one per channel). */
+  published: number;
+  clientEvents: number;
+  errors: number;
+}
+
+type AppLabel = 'app';
+
+/** The labelled children of one app, resolved once so that observer callbacks do no label lookups. */
+class AppMeters {
+  readonly totals: AppTotals = {
+    connections: 0,
+    connectionsByTransport: {},
+    subscriptions: 0,
+    connects: 0,
+    disconnects: 0,
+    messagesIn: 0,
+    bytesIn: 0,
+    messagesOut: 0,
+    bytesOut: 0,
+    published: 0,
+    clientEvents: 0,
+    errors: 0,
+  };
+  readonly subscriptions;
+  readonly subscribes;
+  readonly rejections;
+  readonly messagesIn;
+  readonly bytesIn;
+  readonly messagesOut;
+  readonly bytesOut;
+  readonly fanout;
+  readonly published;
+  readonly publishedBytes;
+  readonly clientEvents;
+  readonly slowConsumers;
+  private readonly transports = new Map<string, { connections: Gauge.Internal<string>; connects: Counter.Internal }>();
+
+  constructor(
+    private readonly m: Metrics,
+    private readonly appId: string,
+  ) {
+    const app = { app: appId };
+    this.subscriptions = m.subscriptions.labels(app);
+    this.subscribes = m.subscribes.labels(app);
+    this.rejections = m.subscriptionRejections.labels(app);
+    this.messagesIn = m.messagesIn.labels(app);
+    this.bytesIn = m.bytesIn.labels(app);
+    this.messagesOut = m.messagesOut.labels(app);
+    this.bytesOut = m.bytesOut.labels(app);
+    this.fanout = m.fanout.labels(app);
+    this.published = m.published.labels(app);
+    this.publishedBytes = m.publishedBytes.labels(app);
+    this.clientEvents = m.clientEvents.labels(app);
+    this.slowConsumers = m.slowConsumerDisconnects.labels(app);
+  }
+
+  transport(kind: string): { connections: Gauge.Internal<string>; connects: Counter.Internal } {
+    let t = this.transports.get(kind);
+    if (!t) {
+      const labels = { app: this.appId, transport: kind };
+      t = { connections: this.m.connections.labels(labels), connects: this.m.connects.labels(labels) };
+      this.transports.set(kind, t);
+    }
+    return t;
+  }
+}
+
+export interface MetricsOptions {
+  /** Process memory, CPU, event-loop lag, GC (prom-client's default metrics). Default true. */
+  readonly processMetrics?: boolean;
+}
+
+/**
+ * Switchboard's Prometheus metrics, in a registry of their own (so several gateways can live in one
+ * process, as in tests). Core and the HTTP API feed it through `coreObserver` and `apiObserver`;
+ * other modules (webhooks, the queue consumer) increment the public instruments directly.
+ *
+ * Cost on the hot path: one Map lookup per observer call (the app's cached children) and a few
+ * additions; deliveries are counted once per channel flush, never per recipient.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly connections: Gauge<AppLabel | 'transport'>;
+  readonly connects: Counter<AppLabel | 'transport'>;
+  readonly disconnects: Counter<AppLabel | 'transport' | 'code'>;
+  readonly slowConsumerDisconnects: Counter<AppLabel>;
+  readonly subscriptions: Gauge<AppLabel>;
+  readonly subscribes: Counter<AppLabel>;
+  readonly subscriptionRejections: Counter<AppLabel>;
+  readonly channels: Gauge<AppLabel>;
+  readonly messagesIn: Counter<AppLabel>;
+  readonly bytesIn: Counter<AppLabel>;
+  readonly messagesOut: Counter<AppLabel>;
+  readonly bytesOut: Counter<AppLabel>;
+  readonly fanout: Histogram<AppLabel>;
+  readonly published: Counter<AppLabel>;
+  readonly publishedBytes: Counter<AppLabel>;
+  readonly clientEvents: Counter<AppLabel>;
+  readonly errors: Counter<AppLabel | 'code'>;
+  readonly apiRequests: Counter<'route' | 'method' | 'status'>;
+  readonly apiDuration: Histogram<'route' | 'method'>;
+
+  /** Webhook requests that finished: `result` is `ok`, `failed` (will retry) or a short reason. */
+  readonly webhookDeliveries: Counter<AppLabel | 'result'>;
+  /** Webhook attempts after the first. */
+  readonly webhookRetries: Counter<AppLabel>;
+  /** Webhooks given up on: `reason` is e.g. `max_attempts` or `queue_full`. */
+  readonly webhookDrops: Counter<AppLabel | 'reason'>;
+  /** Entries waiting in an ingest queue (a Redis Stream), by queue name. */
+  readonly queueLag: Gauge<'queue'>;
+  /** Events consumed from an ingest queue, by queue and result (`ok`, `rejected`). */
+  readonly queueEvents: Counter<'queue' | 'result'>;
+
+  readonly coreObserver: CoreObserver;
+  readonly apiObserver: ApiObserver;
+
+  private readonly apps = new Map<string, AppMeters>();
+  private channelSource: ChannelSource | undefined;
+  private apiRequestCount = 0;
+
+  constructor(options: MetricsOptions = {}) {
+    const r = [this.registry];
+    const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> => new Counter({ name, help, labelNames, registers: r });
+    const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> => new Gauge({ name, help, labelNames, registers: r });
+
+    this.connections = gauge('switchboard_connections', 'Open client connections on this node', ['app', 'transport']);
+    this.connects = counter('switchboard_connects_total', 'Client connections opened', ['app', 'transport']);
+    this.disconnects = counter('switchboard_disconnects_total', 'Client connections closed, by close code', ['app', 'transport', 'code']);
+    this.slowConsumerDisconnects = counter('switchboard_slow_consumer_disconnects_total', 'Clients cut off (4100) because they stopped reading', ['app']);
+    this.subscriptions = gauge('switchboard_subscriptions', 'Channel subscriptions held by connections on this node', ['app']);
+    this.subscribes = counter('switchboard_subscribes_total', 'Successful channel subscriptions', ['app']);
+    this.subscriptionRejections = counter('switchboard_subscription_rejections_total', 'Refused channel subscriptions (bad auth, limits)', ['app']);
+    const source = (): ChannelSource | undefined => this.channelSource;
+    const apps = this.apps;
+    this.channels = new Gauge({
+      name: 'switchboard_channels',
+      help: 'Channels with at least one subscriber on this node',
+      labelNames: ['app'],
+      registers: r,
+      collect() {
+        const s = source();
+        if (!s) return;
+        this.reset();
+        for (const appId of apps.keys()) this.set({ app: appId }, s.channelCount(appId));
+      },
+    });
+    this.messagesIn = counter('switchboard_messages_in_total', 'Frames received from clients', ['app']);
+    this.bytesIn = counter('switchboard_bytes_in_total', 'Bytes of frames received from clients', ['app']);
+    this.messagesOut = counter('switchboard_messages_out_total', 'Channel events written to subscribers (events x recipients)', ['app']);
+    this.bytesOut = counter('switchboard_bytes_out_total', 'Bytes of channel events written to subscribers', ['app']);
+    this.fanout = new Histogram({
+      name: 'switchboard_fanout_recipients',
+      help: 'Local subscribers each channel event was written to',
+      labelNames: ['app'],
+      buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000, 10_000, 50_000],
+      registers: r,
+    });
+    this.published = counter('switchboard_published_total', 'Events published by the application (HTTP API or queue), one per channel', ['app']);
+    this.publishedBytes = counter('switchboard_published_bytes_total', 'Bytes of event data published by the application', ['app']);
+    this.clientEvents = counter('switchboard_client_events_total', 'Client events relayed', ['app']);
+    this.errors = counter('switchboard_errors_total', 'Errors reported to clients, by catalogue id', ['app', 'code']);
+    this.apiRequests = counter('switchboard_http_requests_total', 'HTTP API requests, by route and status', ['route', 'method', 'status']);
+    this.apiDuration = new Histogram({
+      name: 'switchboard_http_request_duration_seconds',
+      help: 'HTTP API request latency',
+      labelNames: ['route', 'method'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: r,
+    });
+    this.webhookDeliveries = counter('switchboard_webhook_deliveries_total', 'Webhook requests finished, by result', ['app', 'result']);
+    this.webhookRetries = counter('switchboard_webhook_retries_total', 'Webhook attempts after the first', ['app']);
+    this.webhookDrops = counter('switchboard_webhook_drops_total', 'Webhooks given up on, by reason', ['app', 'reason']);
+    this.queueLag = gauge('switchboard_queue_lag', 'Entries waiting in an ingest queue', ['queue']);
+    this.queueEvents = counter('switchboard_queue_events_total', 'Events consumed from an ingest queue, by result', ['queue', 'result']);
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+
+    this.coreObserver = this.makeCoreObserver();
+    this.apiObserver = {
+      request: (e) => {
+        this.apiRequestCount++;
+        const status = String(e.status);
+        this.apiRequests.inc({ route: e.route, method: e.method, status });
+        this.apiDuration.observe({ route: e.route, method: e.method }, e.ms / 1000);
+      },
+    };
+  }
+
+  /** Lets the channel gauge read this node's channel index at scrape time. */
+  attach(channels: ChannelSource): void {
+    this.channelSource = channels;
+  }
+
+  private app(appId: string): AppMeters {
+    let meters = this.apps.get(appId);
+    if (!meters) this.apps.set(appId, (meters = new AppMeters(this, appId)));
+    return meters;
+  }
+
+  private makeCoreObserver(): CoreObserver {
+    return {
+      connectionOpened: (e) => {
+        const a = this.app(e.appId);
+        const t = a.transport(e.transport);
+        t.connections.inc();
+        t.connects.inc();
+        a.totals.connections++;
+        a.totals.connects++;
+        a.totals.connectionsByTransport[e.transport] = (a.totals.connectionsByTransport[e.transport] ?? 0) + 1;
+      },
+      connectionClosed: (e) => {
+        const a = this.app(e.appId);
+        a.transport(e.transport).connections.dec();
+        // Close codes are a small set (1000–1015, 4000–4399), so the label stays bounded.
+        this.disconnects.inc({ app: e.appId, transport: e.transport, code: String(e.code) });
+        if (e.code === SLOW_CONSUMER_CODE) a.slowConsumers.inc();
+        a.totals.connections--;
+        a.totals.disconnects++;
+        a.totals.connectionsByTransport[e.transport] = (a.totals.connectionsByTransport[e.transport] ?? 1) - 1;
+      },
+      subscribed: (e) => {
+        const a = this.app(e.appId);
+        a.subscriptions.inc();
+        a.subscribes.inc();
+        a.totals.subscriptions++;
+      },
+      unsubscribed: (e) => {
+        const a = this.app(e.appId);
+        a.subscriptions.dec();
+        a.totals.subscriptions--;
+      },
+      subscriptionRejected: (e) => this.app(e.appId).rejections.inc(),
+      messageReceived: (e) => {
+        const a = this.app(e.appId);
+        a.messagesIn.inc();
+        a.bytesIn.inc(e.bytes);
+        a.totals.messagesIn++;
+        a.totals.bytesIn += e.bytes;
+      },
+      delivered: (e) => {
+        const a = this.app(e.appId);
+        const count = e.messages * e.recipients;
+        a.messagesOut.inc(count);
+        a.bytesOut.inc(e.bytes);
+        for (let i = 0; i < e.messages; i++) a.fanout.observe(e.recipients);
+        a.totals.messagesOut += count;
+        a.totals.bytesOut += e.bytes;
+      },
+      published: (e) => {
+        const a = this.app(e.appId);
+        a.published.inc();
+        a.publishedBytes.inc(e.bytes);
+        a.totals.published++;
+      },
+      clientEvent: (e) => {
+        const a = this.app(e.appId);
+        a.clientEvents.inc();
+        a.totals.clientEvents++;
+      },
+      error: (e) => {
+        this.errors.inc({ app: e.appId, code: e.code });
+        this.app(e.appId).totals.errors++;
+      },
+    };
+  }
+
+  /** Running totals per app seen on this node (a copy). */
+  totals(): Map<string, AppTotals> {
+    const out = new Map<string, AppTotals>();
+    for (const [appId, meters] of this.apps) out.set(appId, { ...meters.totals, connectionsByTransport: { ...meters.totals.connectionsByTransport } });
+    return out;
+  }
+
+  /** HTTP API requests answered since start. */
+  get apiRequestsServed(): number {
+    return this.apiRequestCount;
+  }
+
+  /** The Prometheus text exposition. */
+  scrape(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

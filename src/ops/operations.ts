@@ -1,0 +1,74 @@
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { ApiObserver } from '../backend/http-api.js';
+import type { CoreObserver } from '../core/observer.js';
+import type { AdminTarget } from './admin-api.js';
+import { generateAdminToken } from './admin-auth.js';
+import { AdminServer } from './admin-server.js';
+import type { Config } from './config.js';
+import { DebugConsole } from './debug-console.js';
+import { Metrics, type MetricsOptions } from './metrics.js';
+import { RateHistory } from './rate-history.js';
+
+export interface StartedAdmin {
+  readonly address: AddressInfo;
+  readonly token: string;
+  /** True when no token was configured and `token` was generated for this run. */
+  readonly generatedToken: boolean;
+}
+
+/**
+ * Everything operators look at, wired together: metrics, the rate history, the debug console and
+ * the admin listener. Build it before the gateway (its observers go into `GatewayOptions`), start it
+ * once the gateway runs, and stop it after the gateway has drained, so that `/ready` answers 503
+ * throughout the drain.
+ */
+export class Operations {
+  readonly metrics: Metrics;
+  readonly history: RateHistory;
+  readonly debugConsole = new DebugConsole();
+  private admin: AdminServer | undefined;
+
+  constructor(
+    private readonly config: Config['admin'],
+    private readonly log: Logger,
+    metricsOptions: MetricsOptions = {},
+  ) {
+    this.metrics = new Metrics(metricsOptions);
+    this.history = new RateHistory(() => this.metrics.totals());
+  }
+
+  get observers(): CoreObserver[] {
+    return [this.metrics.coreObserver, this.debugConsole.observer];
+  }
+
+  get apiObserver(): ApiObserver {
+    return this.metrics.apiObserver;
+  }
+
+  /** Starts sampling and, unless disabled in config, the admin listener. */
+  async start(target: AdminTarget): Promise<StartedAdmin | undefined> {
+    this.metrics.attach(target.core.hub);
+    this.history.start();
+    if (!this.config.enabled) return undefined;
+    const token = this.config.token ?? generateAdminToken();
+    this.admin = new AdminServer({
+      host: this.config.host,
+      port: this.config.port,
+      token,
+      log: this.log.child({ component: 'admin' }),
+      target,
+      metrics: this.metrics,
+      history: this.history,
+      debugConsole: this.debugConsole,
+    });
+    const address = await this.admin.start();
+    return { address, token, generatedToken: this.config.token === undefined };
+  }
+
+  async stop(): Promise<void> {
+    this.history.stop();
+    this.debugConsole.close();
+    await this.admin?.close();
+  }
+}
