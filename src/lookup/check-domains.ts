@@ -1,8 +1,8 @@
 // checkDomains: normalise a batch, look every distinct name up across its TLD's methods under one scheduler,
 // stream results as they complete and return them under the caller's keys.
-import type { Agent as HttpAgent } from 'node:http';
+import { setMaxListeners } from 'node:events';
+import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { Agent as PlainAgent } from 'node:http';
 import { normalizeDomain } from './normalize.js';
 import { queryDelegation } from './dns-client.js';
 import { rdapDomain } from './rdap-client.js';
@@ -168,13 +168,15 @@ async function runBatch(
   const deadlinesFor = (m: Method): Deadlines => ({ ...DEFAULT_DEADLINES[m], ...options.deadlines?.[m] });
 
   const batch = new AbortController();
+  // Every queued or running request listens on the batch signal; thousands of listeners are expected here.
+  setMaxListeners(0, batch.signal);
   const deadlineMs = options.deadlineMs ?? 30_000;
   const deadlineAt = Date.now() + deadlineMs;
   const timer = setTimeout(() => batch.abort(new BatchDeadline('batch deadline')), deadlineMs);
   const onUserAbort = (): void => batch.abort(options.signal?.reason);
   if (options.signal?.aborted) onUserAbort();
   else options.signal?.addEventListener('abort', onUserAbort, { once: true });
-  const agents = { http: new PlainAgent({ keepAlive: true }) as HttpAgent, https: new HttpsAgent({ keepAlive: true }) };
+  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
 
   const ending = (): Ending => (!batch.signal.aborted ? 'complete' : batch.signal.reason instanceof BatchDeadline ? 'deadline' : 'aborted');
 
