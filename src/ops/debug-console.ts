@@ -1,3 +1,4 @@
+import type { WebhookObserver } from '../backend/webhook-sender.js';
 import type { CoreObserver } from '../core/observer.js';
 
 export type DebugEventType =
@@ -71,6 +72,11 @@ interface Pending {
  */
 export class DebugConsole {
   readonly observer: CoreObserver;
+  readonly webhookObserver: WebhookObserver = {
+    delivered: (e) => this.record({ type: 'webhook', appId: e.appId, event: 'delivered', detail: `${e.events} event(s) to ${e.url} after ${e.attempts} attempt(s), ${e.ms} ms` }),
+    retried: (e) => this.record({ type: 'webhook', appId: e.appId, event: 'retry', detail: `attempt ${e.attempt} to ${e.url} failed: ${e.reason}` }),
+    dropped: (e) => this.record({ type: 'webhook', appId: e.appId, event: 'dropped', detail: `${e.events} event(s) for ${e.url}: ${e.reason}` }),
+  };
   private readonly watchers = new Set<Pending>();
   private timer: NodeJS.Timeout | undefined;
   private seq = 0;

@@ -1,5 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ApiObserver } from '../backend/http-api.js';
+import type { QueueObserver } from '../backend/queue-consumer.js';
+import type { WebhookObserver } from '../backend/webhook-sender.js';
 import type { CoreObserver } from '../core/observer.js';
 
 /** Close code transports use when a client stopped reading and was cut off. */
@@ -126,19 +128,24 @@ export class Metrics {
   readonly apiRequests: Counter<'route' | 'method' | 'status'>;
   readonly apiDuration: Histogram<'route' | 'method'>;
 
-  /** Webhook requests that finished: `result` is `ok`, `failed` (will retry) or a short reason. */
-  readonly webhookDeliveries: Counter<AppLabel | 'result'>;
-  /** Webhook attempts after the first. */
+  readonly webhookRequests: Counter<AppLabel>;
+  readonly webhookEvents: Counter<AppLabel>;
+  readonly webhookDuration: Histogram<AppLabel>;
   readonly webhookRetries: Counter<AppLabel>;
-  /** Webhooks given up on: `reason` is e.g. `max_attempts` or `queue_full`. */
   readonly webhookDrops: Counter<AppLabel | 'reason'>;
-  /** Entries waiting in an ingest queue (a Redis Stream), by queue name. */
-  readonly queueLag: Gauge<'queue'>;
-  /** Events consumed from an ingest queue, by queue and result (`ok`, `rejected`). */
-  readonly queueEvents: Counter<'queue' | 'result'>;
+  readonly queueEvents: Counter<AppLabel | 'result'>;
+  readonly queueDeadLetters: Counter;
+  readonly queueUp: Gauge;
+  /**
+   * Entries in the ingest stream not yet read by the consumer group. Set by whoever can measure it
+   * (`metrics.queueLag.set(n)`); absent until then.
+   */
+  readonly queueLag: Gauge;
 
   readonly coreObserver: CoreObserver;
   readonly apiObserver: ApiObserver;
+  readonly webhookObserver: WebhookObserver;
+  readonly queueObserver: QueueObserver;
 
   private readonly apps = new Map<string, AppMeters>();
   private channelSource: ChannelSource | undefined;
@@ -193,11 +200,21 @@ export class Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: r,
     });
-    this.webhookDeliveries = counter('switchboard_webhook_deliveries_total', 'Webhook requests finished, by result', ['app', 'result']);
-    this.webhookRetries = counter('switchboard_webhook_retries_total', 'Webhook attempts after the first', ['app']);
-    this.webhookDrops = counter('switchboard_webhook_drops_total', 'Webhooks given up on, by reason', ['app', 'reason']);
-    this.queueLag = gauge('switchboard_queue_lag', 'Entries waiting in an ingest queue', ['queue']);
-    this.queueEvents = counter('switchboard_queue_events_total', 'Events consumed from an ingest queue, by result', ['queue', 'result']);
+    this.webhookRequests = counter('switchboard_webhook_deliveries_total', 'Webhook requests the application accepted', ['app']);
+    this.webhookEvents = counter('switchboard_webhook_events_delivered_total', 'Webhook events delivered (a request carries several)', ['app']);
+    this.webhookDuration = new Histogram({
+      name: 'switchboard_webhook_delivery_seconds',
+      help: 'Time from a webhook batch being sent first to its acceptance, retries included',
+      labelNames: ['app'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300],
+      registers: r,
+    });
+    this.webhookRetries = counter('switchboard_webhook_retries_total', 'Webhook requests that failed and will be retried', ['app']);
+    this.webhookDrops = counter('switchboard_webhook_drops_total', 'Webhook events given up on, by reason', ['app', 'reason']);
+    this.queueEvents = counter('switchboard_queue_entries_total', 'Ingest queue entries handled, by result (consumed, duplicate)', ['app', 'result']);
+    this.queueDeadLetters = new Counter({ name: 'switchboard_queue_dead_letters_total', help: 'Malformed ingest queue entries moved to the dead-letter stream', registers: r });
+    this.queueUp = new Gauge({ name: 'switchboard_queue_up', help: '1 while the ingest queue consumer reaches Redis', registers: r });
+    this.queueLag = new Gauge({ name: 'switchboard_queue_lag', help: 'Ingest queue entries not yet read by the consumer group', registers: r });
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
 
     this.coreObserver = this.makeCoreObserver();
@@ -208,6 +225,22 @@ export class Metrics {
         this.apiRequests.inc({ route: e.route, method: e.method, status });
         this.apiDuration.observe({ route: e.route, method: e.method }, e.ms / 1000);
       },
+    };
+    this.webhookObserver = {
+      delivered: (e) => {
+        this.webhookRequests.inc({ app: e.appId });
+        this.webhookEvents.inc({ app: e.appId }, e.events);
+        this.webhookDuration.observe({ app: e.appId }, e.ms / 1000);
+      },
+      retried: (e) => this.webhookRetries.inc({ app: e.appId }),
+      dropped: (e) => this.webhookDrops.inc({ app: e.appId, reason: e.reason }, e.events),
+    };
+    this.queueObserver = {
+      consumed: (e) => this.queueEvents.inc({ app: e.appId, result: 'consumed' }),
+      duplicate: (e) => this.queueEvents.inc({ app: e.appId, result: 'duplicate' }),
+      // No reason label: the reason quotes the entry, which would make the label set unbounded.
+      deadLettered: () => this.queueDeadLetters.inc(),
+      connection: (e) => this.queueUp.set(e.up ? 1 : 0),
     };
   }
 

@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ApiObserver } from '../backend/http-api.js';
+import type { QueueObserver } from '../backend/queue-consumer.js';
+import type { WebhookObserver } from '../backend/webhook-sender.js';
 import type { CoreObserver } from '../core/observer.js';
 import type { AdminTarget } from './admin-api.js';
 import { generateAdminToken } from './admin-auth.js';
@@ -44,6 +46,24 @@ export class Operations {
 
   get apiObserver(): ApiObserver {
     return this.metrics.apiObserver;
+  }
+
+  get webhookObserver(): WebhookObserver {
+    const sinks = [this.metrics.webhookObserver, this.debugConsole.webhookObserver];
+    return {
+      delivered: (e) => sinks.forEach((s) => s.delivered?.(e)),
+      retried: (e) => sinks.forEach((s) => s.retried?.(e)),
+      dropped: (e) => sinks.forEach((s) => s.dropped?.(e)),
+    };
+  }
+
+  get queueObserver(): QueueObserver {
+    return this.metrics.queueObserver;
+  }
+
+  /** Everything to spread into `GatewayOptions`. */
+  get gatewayObservers(): { observers: CoreObserver[]; apiObserver: ApiObserver; webhookObserver: WebhookObserver; queueObserver: QueueObserver } {
+    return { observers: this.observers, apiObserver: this.apiObserver, webhookObserver: this.webhookObserver, queueObserver: this.queueObserver };
   }
 
   /** Starts sampling and, unless disabled in config, the admin listener. */
