@@ -30,7 +30,13 @@ function resolveHost(host: string): Promise<string> {
   if (isIP(host) !== 0) return Promise.resolve(host);
   let p = hostCache.get(host);
   if (!p) {
-    p = lookup(host).then((r) => r.address);
+    // Prefer IPv4: UDP has no happy-eyeballs fallback, and a broken IPv6 path would cost every query its
+    // full timeout (TCP clients get Node 20's autoSelectFamily instead).
+    p = lookup(host, { all: true }).then((list) => {
+      const pick = list.find((a) => a.family === 4) ?? list[0];
+      if (!pick) throw new Error(`no address for ${host}`);
+      return pick.address;
+    });
     // A failed resolution must not poison the cache for the whole process.
     p.catch(() => hostCache.delete(host));
     hostCache.set(host, p);
