@@ -35,12 +35,23 @@ export interface CoreObserver {
 /** Fans one report out to several observers. */
 export function combineObservers(observers: readonly CoreObserver[]): CoreObserver {
   const combined: CoreObserver = {};
-  const keys = new Set(observers.flatMap((o) => Object.keys(o))) as Set<keyof CoreObserver>;
+  const keys = new Set(observers.flatMap(methodNames)) as Set<keyof CoreObserver>;
   for (const key of keys) {
-    const fns = observers.map((o) => o[key]?.bind(o)).filter((f) => f !== undefined) as Array<(e: unknown) => void>;
+    const fns = observers.map((o) => (typeof o[key] === 'function' ? o[key].bind(o) : undefined)).filter((f) => f !== undefined) as Array<(e: unknown) => void>;
     (combined as Record<string, (e: unknown) => void>)[key] = (e: unknown) => {
       for (const fn of fns) fn(e);
     };
   }
   return combined;
+}
+
+/** Function-valued keys of an observer, own or inherited: class instances keep their methods on the prototype. */
+function methodNames(o: object): string[] {
+  const names: string[] = [];
+  for (let p: object | null = o; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    for (const name of Object.getOwnPropertyNames(p)) {
+      if (name !== 'constructor' && typeof (o as Record<string, unknown>)[name] === 'function') names.push(name);
+    }
+  }
+  return names;
 }
