@@ -19,6 +19,10 @@ export interface ChannelMessage {
 export type ControlMessage =
   | { readonly type: 'terminate-user'; readonly appId: string; readonly userId: string }
   | { readonly type: 'user-status'; readonly appId: string; readonly userId: string; readonly online: boolean }
+  /**
+   * Never broadcast: the cluster hands it to exactly one surviving node (the one that claimed the
+   * dead node), which takes back the dead node's presence and counts and announces the departures.
+   */
   | { readonly type: 'node-gone'; readonly nodeId: string };
 
 export interface BrokerHandler {

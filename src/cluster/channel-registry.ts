@@ -1,3 +1,9 @@
+/** A channel whose last subscriptions disappeared with a dead node. */
+export interface VacatedChannel {
+  readonly appId: string;
+  readonly channel: string;
+}
+
 /**
  * Cluster-wide subscription counts per channel, for the HTTP API's channel queries and
  * `subscription_count` events.
@@ -17,7 +23,10 @@ export interface ChannelRegistry {
   count(appId: string, channel: string): Promise<number>;
   /** Occupied channels whose name starts with `prefix`, with their subscription counts. */
   list(appId: string, prefix: string): Promise<Map<string, number>>;
-  /** Drops every count a dead node contributed. */
-  forgetNode(nodeId: string): Promise<void>;
+  /**
+   * Drops every count a dead node contributed; resolves with the channels this left unoccupied.
+   * Idempotent: forgetting a node twice vacates nothing the second time.
+   */
+  forgetNode(nodeId: string): Promise<VacatedChannel[]>;
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { ChannelRegistry } from './channel-registry.js';
+import type { ChannelRegistry, VacatedChannel } from './channel-registry.js';
 
 /** Counts kept in this process: the single-node registry. */
 export class LocalChannelRegistry implements ChannelRegistry {
@@ -25,8 +25,8 @@ export class LocalChannelRegistry implements ChannelRegistry {
     return out;
   }
 
-  async forgetNode(): Promise<void> {
-    // Only one node exists.
+  async forgetNode(): Promise<VacatedChannel[]> {
+    return []; // Only one node exists.
   }
 
   async close(): Promise<void> {

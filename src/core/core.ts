@@ -30,8 +30,8 @@ export class Core implements BrokerHandler {
   constructor(
     readonly apps: AppStore,
     readonly cluster: Cluster,
-    observer: CoreObserver,
-    log: Logger,
+    private readonly observer: CoreObserver,
+    private readonly log: Logger,
     options: CoreOptions,
   ) {
     this.hub = new Hub(observer);
@@ -59,7 +59,27 @@ export class Core implements BrokerHandler {
         this.users.statusChanged(message.appId, message.userId, message.online);
         return;
       case 'node-gone':
+        void this.nodeGone(message.nodeId);
         return;
+    }
+  }
+
+  /**
+   * Another node died and the cluster handed its cleanup to this node alone: take back its
+   * presence connections (announcing each member who left entirely), then its subscription counts.
+   * Presence goes first: the Redis registry releases the claim on the node with the counts.
+   */
+  private async nodeGone(nodeId: string): Promise<void> {
+    try {
+      const departed = await this.cluster.presence.forgetNode(nodeId);
+      const announced = await Promise.allSettled(
+        departed.map((m) => (m.channel === Users.onlineChannel ? this.users.userGone(m.appId, m.userId) : this.subscriptions.memberGone(m.appId, m.channel, m.userId))),
+      );
+      const failed = announced.filter((r) => r.status === 'rejected').length;
+      if (failed > 0) this.log.warn({ nodeId, failed }, 'some departures of a dead node could not be announced');
+      for (const vacated of await this.cluster.channels.forgetNode(nodeId)) this.observer.channelVacated?.(vacated);
+    } catch (error) {
+      this.log.warn({ err: error, nodeId }, 'cleanup after a dead node failed; another node retries it');
     }
   }
 

@@ -1,6 +1,5 @@
 import type { App } from '../apps/app.js';
 import { channelNameProblem, channelTraits, userIdOfUserChannel } from '../protocol/channel-name.js';
-import { EncodedFrame } from '../protocol/encoded-frame.js';
 import { ServerFrames } from '../protocol/server-frame.js';
 import { presenceChannelSignedString, privateChannelSignedString, verifyClientAuth } from '../protocol/signature.js';
 import type { Cluster } from '../cluster/cluster.js';
@@ -145,9 +144,12 @@ export class Subscriptions {
     await Promise.all([...conn.channels.keys()].map((channel) => this.unsubscribe(conn, channel)));
   }
 
-  /** Members that vanished without a leave (a dead node): tell the local subscribers. */
+  /**
+   * A member whose connections vanished with a dead node. Called on the one survivor that claimed
+   * the node, so it announces the departure cluster-wide and reports it once.
+   */
   async memberGone(appId: string, channel: string, userId: string): Promise<void> {
-    this.hub.enqueueEncoded(appId, channel, new EncodedFrame(ServerFrames.memberRemoved(channel, userId)));
+    await this.cluster.broker.publish({ appId, channel, event: 'pusher_internal:member_removed', data: JSON.stringify({ user_id: userId }) });
     this.observer.memberRemoved?.({ appId, channel, userId });
   }
 

@@ -107,10 +107,13 @@ export class Users {
     for (const conn of watching) conn.send(frame);
   }
 
-  /** A user whose connections vanished with a dead node. */
-  userGone(appId: string, userId: string): void {
+  /**
+   * A user whose connections vanished with a dead node. Called on the one survivor that claimed
+   * the node, so it tells every node's watchers and reports it once.
+   */
+  async userGone(appId: string, userId: string): Promise<void> {
     this.observer.userOffline?.({ appId, userId });
-    this.statusChanged(appId, userId, false);
+    await this.cluster.broker.control({ type: 'user-status', appId, userId, online: false });
   }
 
   static readonly onlineChannel = ONLINE_CHANNEL;
