@@ -11,6 +11,7 @@ import { WebhookService } from './backend/webhook-service.js';
 import type { WebhookObserver } from './backend/webhook-sender.js';
 import type { Cluster } from './cluster/cluster.js';
 import { LocalCluster } from './cluster/local-cluster.js';
+import { RedisCluster } from './cluster/redis-cluster.js';
 import { Core } from './core/core.js';
 import { combineObservers, type CoreObserver } from './core/observer.js';
 import type { Config } from './ops/config.js';
@@ -31,6 +32,13 @@ export interface GatewayOptions {
 /** Builds the App records core uses from validated config. */
 export function appsFromConfig(config: Config): AppStore {
   return new StaticAppStore(config.apps.map((a): App => ({ ...a })));
+}
+
+/** The scale-out engine named by `adapter`: in memory for one node, or Redis for several. */
+export function clusterFromConfig(config: Config, log: Logger): Cluster {
+  if (config.adapter === 'local') return new LocalCluster();
+  const { url, prefix, heartbeatSeconds, nodeTtlSeconds } = config.redis;
+  return new RedisCluster({ url, prefix, heartbeatMs: heartbeatSeconds * 1000, nodeTtlMs: nodeTtlSeconds * 1000, log });
 }
 
 /**
@@ -55,7 +63,7 @@ export class Gateway {
   constructor(private readonly options: GatewayOptions) {
     const { config, log } = options;
     this.apps = appsFromConfig(config);
-    this.cluster = options.cluster ?? new LocalCluster();
+    this.cluster = options.cluster ?? clusterFromConfig(config, log);
     this.webhooks = WebhookService.fromConfig(config, log, this.cluster, options.webhookObserver);
     const observers = [...(options.observers ?? []), ...(this.webhooks ? [this.webhooks.observer] : [])];
     this.core = new Core(this.apps, this.cluster, combineObservers(observers), log, {

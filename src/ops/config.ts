@@ -111,9 +111,14 @@ export const ConfigSchema = z
       .object({
         url: z.string().default('redis://127.0.0.1:6379'),
         prefix: z.string().default('switchboard:'),
+        /** How often each node writes its heartbeat (and looks for dead nodes). */
+        heartbeatSeconds: z.number().min(0.05).max(60).default(5),
+        /** A node silent this long is dead: survivors remove its presence members and counts. */
+        nodeTtlSeconds: z.number().min(0.2).max(600).default(15),
       })
       .strict()
-      .default({ url: 'redis://127.0.0.1:6379', prefix: 'switchboard:' }),
+      .refine((r) => r.nodeTtlSeconds >= 2 * r.heartbeatSeconds, { message: 'nodeTtlSeconds must be at least twice heartbeatSeconds', path: ['nodeTtlSeconds'] })
+      .prefault({}),
     webhooks: WebhookDeliverySchema.prefault({}),
     queue: QueueSchema.prefault({}),
   })

@@ -1,0 +1,149 @@
+import type { Logger } from 'pino';
+import type { Broker, BrokerHandler, ChannelMessage, ControlMessage } from './broker.js';
+import type { RedisConnections } from './redis-connections.js';
+import type { RedisKeys } from './redis-keys.js';
+
+/** A channel message as it travels through Redis (short keys: it is on the hot path). */
+interface WireMessage {
+  a: string;
+  c: string;
+  e: string;
+  d: unknown;
+  x?: string;
+  u?: string;
+  p?: string;
+}
+
+/** Topics subscribed per SUBSCRIBE command when restoring interest after a reconnect. */
+const RESUBSCRIBE_CHUNK = 1000;
+
+/**
+ * Fan-out over Redis pub/sub, one topic per (app, channel). A node SUBSCRIBEs to a channel's topic
+ * only while it has local subscribers, so nodes pay nothing for channels nobody on them watches.
+ *
+ * Local delivery never waits for Redis: a publish is handed to this node's handler at once and
+ * then PUBLISHed for the other nodes; each payload starts with the sender's node id so the sender
+ * drops its own echo without parsing it. Interest is kept in memory and re-subscribed whenever the
+ * subscriber connection comes back.
+ */
+export class RedisBroker implements Broker {
+  private handler: BrokerHandler | undefined;
+  private readonly interest = new Set<string>();
+  private readonly selfTag: string;
+
+  constructor(
+    private readonly redis: RedisConnections,
+    private readonly keys: RedisKeys,
+    private readonly nodeId: string,
+    private readonly log: Logger,
+    /** Runs before the broker reports itself started: the cluster waits for Redis and registers the node. */
+    private readonly beforeStart: () => Promise<void>,
+  ) {
+    this.selfTag = `${nodeId}\n`;
+    redis.subscriber.on('message', (topic: string, payload: string) => this.received(topic, payload));
+    redis.subscriber.on('ready', () => this.resubscribe());
+  }
+
+  async start(handler: BrokerHandler): Promise<void> {
+    this.handler = handler;
+    await this.beforeStart();
+    await this.resubscribe();
+  }
+
+  async publish(message: ChannelMessage): Promise<void> {
+    this.handler?.deliver(message);
+    const wire: WireMessage = { a: message.appId, c: message.channel, e: message.event, d: message.data };
+    if (message.exceptSocketId !== undefined) wire.x = message.exceptSocketId;
+    if (message.userId !== undefined) wire.u = message.userId;
+    if (message.position !== undefined) wire.p = message.position;
+    const payload = this.selfTag + JSON.stringify(wire);
+    await this.redis.call((r) => r.publish(this.keys.topic(message.appId, message.channel), payload));
+  }
+
+  async control(message: ControlMessage): Promise<void> {
+    this.handler?.control(message);
+    const payload = this.selfTag + JSON.stringify(message);
+    await this.redis.call((r) => r.publish(this.keys.control, payload));
+  }
+
+  /** Hands a control message to this node only (the cluster's dead-node claim). */
+  notifyLocal(message: ControlMessage): void {
+    this.handler?.control(message);
+  }
+
+  addInterest(appId: string, channel: string): void {
+    const topic = this.keys.topic(appId, channel);
+    if (this.interest.has(topic)) return;
+    this.interest.add(topic);
+    if (this.redis.subscriber.status === 'ready') {
+      this.redis.subscriber.subscribe(topic).catch((error: unknown) => this.log.debug({ err: error, topic }, 'subscribe failed; retried on reconnect'));
+    }
+  }
+
+  removeInterest(appId: string, channel: string): void {
+    const topic = this.keys.topic(appId, channel);
+    if (!this.interest.delete(topic)) return;
+    if (this.redis.subscriber.status === 'ready') {
+      this.redis.subscriber.unsubscribe(topic).catch((error: unknown) => this.log.debug({ err: error, topic }, 'unsubscribe failed'));
+    }
+  }
+
+  /** How many channel topics this node listens to (for tests and metrics). */
+  get interestCount(): number {
+    return this.interest.size;
+  }
+
+  private async resubscribe(): Promise<void> {
+    if (this.redis.subscriber.status !== 'ready') return;
+    const topics = [this.keys.control, ...this.interest];
+    try {
+      for (let i = 0; i < topics.length; i += RESUBSCRIBE_CHUNK) await this.redis.subscriber.subscribe(...topics.slice(i, i + RESUBSCRIBE_CHUNK));
+    } catch (error) {
+      this.log.warn({ err: error }, 'restoring Redis subscriptions failed; retried on reconnect');
+    }
+  }
+
+  private received(topic: string, payload: string): void {
+    if (payload.startsWith(this.selfTag)) return;
+    const handler = this.handler;
+    const body = payload.slice(payload.indexOf('\n') + 1);
+    if (!handler) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      this.log.warn({ topic }, 'dropped an unreadable message from Redis');
+      return;
+    }
+    if (topic === this.keys.control) {
+      if (isControl(parsed)) handler.control(parsed);
+      else this.log.warn({ topic }, 'dropped an unknown control message from Redis');
+      return;
+    }
+    const wire = parsed as Partial<WireMessage>;
+    if (typeof wire.a !== 'string' || typeof wire.c !== 'string' || typeof wire.e !== 'string') {
+      this.log.warn({ topic }, 'dropped a malformed channel message from Redis');
+      return;
+    }
+    handler.deliver({ appId: wire.a, channel: wire.c, event: wire.e, data: wire.d, exceptSocketId: wire.x, userId: wire.u, position: wire.p });
+  }
+
+  async close(): Promise<void> {
+    this.handler = undefined;
+    this.interest.clear();
+  }
+}
+
+function isControl(value: unknown): value is ControlMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Record<string, unknown>;
+  switch (m['type']) {
+    case 'terminate-user':
+      return typeof m['appId'] === 'string' && typeof m['userId'] === 'string';
+    case 'user-status':
+      return typeof m['appId'] === 'string' && typeof m['userId'] === 'string' && typeof m['online'] === 'boolean';
+    default:
+      // node-gone is never sent over Redis: only the survivor that claimed the node handles it.
+      return false;
+  }
+}

@@ -1,0 +1,7 @@
+import { brokerContract, startNode } from './contract.js';
+import { freshPrefix, localNode, redisCluster, useTestRedis } from './nodes.js';
+
+const redis = useTestRedis();
+
+brokerContract('LocalCluster', localNode);
+brokerContract('RedisCluster', () => startNode(redisCluster(redis(), freshPrefix())));

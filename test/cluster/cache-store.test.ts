@@ -1,0 +1,7 @@
+import { cacheStoreContract, startNode } from './contract.js';
+import { freshPrefix, localNode, redisCluster, useTestRedis } from './nodes.js';
+
+const redis = useTestRedis();
+
+cacheStoreContract('LocalCluster', localNode);
+cacheStoreContract('RedisCluster', () => startNode(redisCluster(redis(), freshPrefix())));
