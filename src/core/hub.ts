@@ -97,31 +97,43 @@ export class Hub {
       const hasExclusions = local.hasExclusions;
       local.hasExclusions = false;
       const batch = new FrameBatch(pending.map((p) => p.frame));
-      this.deliveries += pending.length * local.subscribers.size;
+      let written = pending.length * local.subscribers.size;
       if (!hasExclusions) {
         for (const subscriber of local.subscribers) subscriber.link.sendBatch(batch);
-        continue;
-      }
-      for (const subscriber of local.subscribers) {
-        if (pending.some((p) => p.exceptSocketId === subscriber.socketId)) {
-          const frames = pending.filter((p) => p.exceptSocketId !== subscriber.socketId).map((p) => p.frame);
-          if (frames.length > 0) subscriber.link.sendBatch(new FrameBatch(frames));
-        } else {
-          subscriber.link.sendBatch(batch);
+      } else {
+        written = 0;
+        for (const subscriber of local.subscribers) {
+          if (pending.some((p) => p.exceptSocketId === subscriber.socketId)) {
+            const frames = pending.filter((p) => p.exceptSocketId !== subscriber.socketId).map((p) => p.frame);
+            if (frames.length > 0) subscriber.link.sendBatch(new FrameBatch(frames));
+            written += frames.length;
+          } else {
+            subscriber.link.sendBatch(batch);
+            written += pending.length;
+          }
         }
       }
-      if (this.observer.delivered) this.reportDelivery(local, batch, local.subscribers.size);
+      this.deliveries += written;
+      if (this.observer.delivered) this.reportDelivery(local, batch, written);
     }
   };
 
-  private reportDelivery(local: LocalChannel, batch: FrameBatch, recipients: number): void {
+  private reportDelivery(local: LocalChannel, batch: FrameBatch, written: number): void {
     // The transport caches the batch's wire bytes on first write; without them, the text is close.
-    let bytes = batch.wire?.length;
-    if (bytes === undefined) {
-      bytes = 0;
-      for (const frame of batch.frames) bytes += frame.wire?.length ?? frame.text.length;
+    let batchBytes = batch.wire?.length;
+    if (batchBytes === undefined) {
+      batchBytes = 0;
+      for (const frame of batch.frames) batchBytes += frame.wire?.length ?? frame.text.length;
     }
-    this.observer.delivered?.({ appId: local.appId, channel: local.name, messages: batch.frames.length, recipients, bytes: bytes * recipients });
+    const messages = batch.frames.length;
+    this.observer.delivered?.({
+      appId: local.appId,
+      channel: local.name,
+      messages,
+      recipients: local.subscribers.size,
+      deliveries: written,
+      bytes: Math.round((batchBytes * written) / messages),
+    });
   }
 
   /** Channels with at least one subscriber on this node, of one app or of all apps. */

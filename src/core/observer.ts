@@ -25,11 +25,12 @@ export interface CoreObserver {
   /** One frame arrived from a client (before validation); `bytes` is its UTF-8 size. */
   messageReceived?(e: { appId: string; socketId: string; bytes: number }): void;
   /**
-   * This node wrote one channel's batch of `messages` frames to `recipients` local subscribers
-   * (`bytes` in total, approximately, on the wire). Called once per channel per flush, never per
-   * recipient, so it stays off the per-delivery path.
+   * This node wrote one channel's batch of `messages` frames to its `recipients` local subscribers:
+   * `deliveries` frames in all (fewer than messages × recipients when a sender was excluded), about
+   * `bytes` on the wire. Called once per channel per flush, never per recipient, so it stays off the
+   * per-delivery path.
    */
-  delivered?(e: { appId: string; channel: string; messages: number; recipients: number; bytes: number }): void;
+  delivered?(e: { appId: string; channel: string; messages: number; recipients: number; deliveries: number; bytes: number }): void;
 }
 
 /** Fans one report out to several observers. */

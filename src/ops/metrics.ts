@@ -297,7 +297,7 @@ export class Metrics {
       },
       delivered: (e) => {
         const a = this.app(e.appId);
-        const count = e.messages * e.recipients;
+        const count = e.deliveries;
         a.messagesOut.inc(count);
         a.bytesOut.inc(e.bytes);
         for (let i = 0; i < e.messages; i++) a.fanout.observe(e.recipients);
