@@ -42,6 +42,9 @@ interface Batch {
 interface Endpoint {
   readonly app: WebhookApp;
   readonly target: WebhookTarget;
+  /** The URL requests go to: credentials moved into `headers`. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
   /** The URL without credentials or query, for logs and metrics. */
   readonly label: string;
   readonly batches: Batch[];
@@ -124,7 +127,8 @@ export class WebhookSender {
     const key = `${app.id}\u0000${target.url}`;
     let endpoint = this.endpoints.get(key);
     if (!endpoint) {
-      endpoint = { app, target, label: urlLabel(target.url), batches: [], sending: false, abort: new AbortController() };
+      const { url, headers } = credentialsToHeader(target);
+      endpoint = { app, target, url, headers, label: urlLabel(target.url), batches: [], sending: false, abort: new AbortController() };
       this.endpoints.set(key, endpoint);
     }
     return endpoint;
@@ -171,13 +175,13 @@ export class WebhookSender {
 
   /** One attempt; resolves with why it failed, or undefined on a 2xx. Never rejects. */
   private async post(endpoint: Endpoint, batch: Batch): Promise<string | undefined> {
-    const { app, target } = endpoint;
+    const { app } = endpoint;
     try {
-      const res = await fetch(target.url, {
+      const res = await fetch(endpoint.url, {
         method: 'POST',
         redirect: 'manual',
         headers: {
-          ...target.headers,
+          ...endpoint.headers,
           'content-type': 'application/json',
           'user-agent': 'Switchboard-Webhooks',
           'x-pusher-key': app.key,
@@ -193,7 +197,8 @@ export class WebhookSender {
     } catch (error) {
       const e = error as Error & { cause?: { code?: string } };
       if (e.name === 'TimeoutError') return `no answer within ${this.options.timeoutMs} ms`;
-      return e.cause?.code ?? e.message;
+      // Messages may quote the URL, which may carry a token: only the label goes to logs and metrics.
+      return e.cause?.code ?? e.message.replaceAll(endpoint.url, endpoint.label);
     }
   }
 
@@ -240,6 +245,16 @@ export class WebhookSender {
     for (const endpoint of this.endpoints.values()) if (endpoint.sending || endpoint.batches.length > 0) return true;
     return false;
   }
+}
+
+/** `https://user:pw@host/hook` → basic authentication, which `fetch` refuses to take from the URL. */
+function credentialsToHeader(target: WebhookTarget): { url: string; headers: Record<string, string> } {
+  const u = new URL(target.url);
+  if (u.username === '' && u.password === '') return { url: target.url, headers: { ...target.headers } };
+  const basic = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+  u.username = '';
+  u.password = '';
+  return { url: u.toString(), headers: { authorization: `Basic ${basic}`, ...target.headers } };
 }
 
 /** `https://user:pw@host/path?token=x` → `https://host/path`: URLs may carry credentials. */
