@@ -79,6 +79,8 @@ class AppMeters {
     this.publishedBytes = m.publishedBytes.labels(app);
     this.clientEvents = m.clientEvents.labels(app);
     this.slowConsumers = m.slowConsumerDisconnects.labels(app);
+    // Counters start at an explicit 0 so rate() and alerts see the series before the first event.
+    for (const c of [this.subscribes, this.rejections, this.messagesIn, this.bytesIn, this.messagesOut, this.bytesOut, this.published, this.publishedBytes, this.clientEvents, this.slowConsumers]) c.inc(0);
   }
 
   transport(kind: string): { connections: Gauge.Internal<string>; connects: Counter.Internal } {
