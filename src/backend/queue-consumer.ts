@@ -49,6 +49,8 @@ export interface QueueHealth {
   readonly state: QueueState;
   /** Why Redis is unreachable, while `down`. */
   readonly error?: string | undefined;
+  /** Failed attempts in a row (each after a longer wait); 0 while up. */
+  readonly failures: number;
   readonly consumed: number;
   readonly deadLettered: number;
   readonly duplicates: number;
@@ -79,6 +81,7 @@ export class QueueConsumer {
   private redis: Redis | undefined;
   private state: QueueState = 'starting';
   private lastError: string | undefined;
+  private failures = 0;
   private counts = { consumed: 0, deadLettered: 0, duplicates: 0 };
   private groupReady = false;
   /** Re-read this consumer's own unacknowledged entries before new ones (after a failure, at start). */
@@ -130,15 +133,14 @@ export class QueueConsumer {
   }
 
   health(): QueueHealth {
-    return { state: this.state, error: this.state === 'down' ? this.lastError : undefined, ...this.counts };
+    return { state: this.state, error: this.state === 'down' ? this.lastError : undefined, failures: this.failures, ...this.counts };
   }
 
   private async run(): Promise<void> {
-    let failures = 0;
     while (!this.stopping) {
       try {
         await this.step();
-        failures = 0;
+        this.failures = 0;
         this.markUp();
       } catch (error) {
         if (this.stopping) break;
@@ -146,8 +148,8 @@ export class QueueConsumer {
         if (message.includes('NOGROUP')) this.groupReady = false; // The stream or group was deleted (or Redis restarted empty).
         this.ownPendingFirst = true;
         this.markDown(message);
-        failures++;
-        const base = Math.min(this.options.backoffMaxMs ?? 5000, (this.options.backoffInitialMs ?? 100) * 2 ** (failures - 1));
+        this.failures++;
+        const base = Math.min(this.options.backoffMaxMs ?? 5000, (this.options.backoffInitialMs ?? 100) * 2 ** (this.failures - 1));
         await this.sleep(base * (0.75 + Math.random() * 0.5));
       }
     }
@@ -173,11 +175,10 @@ export class QueueConsumer {
     this.blocked = !own;
     let reply: Array<[string, StreamEntry[]]> | null;
     try {
-      const block = own ? [] : ['BLOCK', Math.min(this.blockMs, Math.max(0, this.nextClaimAt - Date.now()) + 1)];
-      reply = (await redis.call(
-        'XREADGROUP',
-        'GROUP', this.options.group, this.options.consumer, 'COUNT', this.readCount, ...block, 'STREAMS', this.options.stream, own ? '0' : '>',
-      )) as Array<[string, StreamEntry[]]> | null;
+      const { group, consumer, stream } = this.options;
+      reply = (own
+        ? await redis.xreadgroup('GROUP', group, consumer, 'COUNT', this.readCount, 'STREAMS', stream, '0')
+        : await redis.xreadgroup('GROUP', group, consumer, 'COUNT', this.readCount, 'BLOCK', Math.min(this.blockMs, Math.max(0, this.nextClaimAt - Date.now()) + 1), 'STREAMS', stream, '>')) as Array<[string, StreamEntry[]]> | null;
     } finally {
       this.blocked = false;
     }
