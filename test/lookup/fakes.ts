@@ -81,7 +81,6 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
 export async function fakeDns(
   handler: (q: DnsMessage, via: 'udp' | 'tcp', n: number) => Partial<DnsMessage> | Buffer | Buffer[] | null,
 ): Promise<Counted & { ids: number[]; tcpQueries: number }> {
-  const udp = createSocket('udp4');
   const state = { port: 0, seen: [] as string[], ids: [] as number[], tcpQueries: 0, active: 0, peak: 0, close: async (): Promise<void> => undefined };
   let n = 0;
   const answer = (buf: Buffer, via: 'udp' | 'tcp'): Buffer | Buffer[] | null => {
@@ -93,13 +92,6 @@ export async function fakeDns(
     if (Buffer.isBuffer(r) || Array.isArray(r)) return r;
     return encodeMessage({ id: q.id, qr: true, questions: q.questions, ...r });
   };
-  udp.on('message', (buf: Buffer, rinfo: RemoteInfo) => {
-    const out = answer(buf, 'udp');
-    // Several datagrams in one reply let a test send a forged answer ahead of the real one.
-    for (const b of out === null ? [] : Array.isArray(out) ? out : [out]) udp.send(b, rinfo.port, rinfo.address);
-  });
-  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
-  state.port = udp.address().port;
   const sockets = new Set<Socket>();
   const tcp = createTcpServer((sock) => {
     sockets.add(sock);
@@ -120,9 +112,24 @@ export async function fakeDns(
       }
     });
   });
-  await new Promise<void>((r, j) => {
-    tcp.once('error', j);
-    tcp.listen(state.port, '127.0.0.1', () => r());
+  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
+  state.port = (tcp.address() as AddressInfo).port;
+  // The UDP side must share the TCP port; if another test holds it for UDP, start over on a new port.
+  const udp = createSocket('udp4');
+  try {
+    await new Promise<void>((r, j) => {
+      udp.once('error', j);
+      udp.bind(state.port, '127.0.0.1', () => r());
+    });
+  } catch {
+    udp.close();
+    await new Promise<void>((r) => tcp.close(() => r()));
+    return fakeDns(handler);
+  }
+  udp.on('message', (buf: Buffer, rinfo: RemoteInfo) => {
+    const out = answer(buf, 'udp');
+    // Several datagrams in one reply let a test send a forged answer ahead of the real one.
+    for (const b of out === null ? [] : Array.isArray(out) ? out : [out]) udp.send(b, rinfo.port, rinfo.address);
   });
   state.close = () =>
     new Promise<void>((r) => {
