@@ -91,7 +91,7 @@ export class Gateway {
       });
     }
     const maxEvent = Math.max(...config.apps.map((a) => a.maxEventBytes * Math.max(a.maxBatchSize, 1)));
-    this.api = new HttpApi(this.apps, { pathPrefix: config.pathPrefix, maxBodyBytes: maxEvent + 64 * 1024 }, options.apiObserver);
+    this.api = new HttpApi(this.apps, { pathPrefix: config.pathPrefix, maxBodyBytes: maxEvent + 64 * 1024, log: log.child({ component: 'api' }) }, options.apiObserver);
     for (const route of pusherRoutes(this.core)) this.api.add(route);
     const q = config.queue;
     this.queue = q.enabled

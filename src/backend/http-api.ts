@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 import type { App } from '../apps/app.js';
 import type { AppStore } from '../apps/app-store.js';
 import { channelNameProblem, channelTraits } from '../protocol/channel-name.js';
-import { Errors, GatewayError } from '../protocol/errors.js';
+import { Errors, GatewayError, isGatewayError } from '../protocol/errors.js';
 import type { Core } from '../core/core.js';
 import { validatePublish, type PublishRequest } from '../core/publisher.js';
 import { parseJsonObject, readBody, sendError, sendJson } from './http-io.js';
@@ -31,6 +32,8 @@ export interface ApiObserver {
 export interface HttpApiOptions {
   readonly pathPrefix: string;
   readonly maxBodyBytes: number;
+  /** Parent of the per-request child loggers (request id, method, path, route). */
+  readonly log?: Logger;
 }
 
 const CORS_HEADERS = {
@@ -55,6 +58,7 @@ export class HttpApi {
   private readonly routes: CompiledRoute[] = [];
   private readonly prefixes: string[];
   private inFlight = 0;
+  private requestSeq = 0;
 
   constructor(
     private readonly apps: AppStore,
@@ -90,17 +94,27 @@ export class HttpApi {
     const started = performance.now();
     this.inFlight++;
     let routeName = 'unknown';
+    const parentLog = this.options.log;
+    let requestLog: Logger | undefined;
+    // Created only when something is logged; the query (signatures) stays out of it.
+    const log = (): Logger | undefined => parentLog && (requestLog ??= parentLog.child({ reqId: ++this.requestSeq, method: req.method, path: url.pathname, route: routeName }));
     this.serve(req, res, url, prefix, (name) => (routeName = name))
       .then(
         (body) => {
           sendJson(res, 200, body, CORS_HEADERS);
           return 200;
         },
-        (error: unknown) => sendError(res, error, CORS_HEADERS),
+        (error: unknown) => {
+          const status = sendError(res, error, CORS_HEADERS);
+          if (!isGatewayError(error)) log()?.error({ err: error, status }, 'api request failed');
+          return status;
+        },
       )
       .then((status) => {
         if (--this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
-        this.observer.request?.({ route: routeName, method: req.method ?? '', status, ms: performance.now() - started });
+        const ms = performance.now() - started;
+        this.observer.request?.({ route: routeName, method: req.method ?? '', status, ms });
+        if (parentLog?.isLevelEnabled('debug')) log()?.debug({ status, ms: Math.round(ms * 10) / 10 }, 'api request');
       });
     return true;
   }

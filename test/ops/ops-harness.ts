@@ -1,4 +1,4 @@
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import PusherModule from 'pusher-js';
 import type { Cluster } from '../../src/cluster/cluster.js';
 import { Gateway } from '../../src/gateway.js';
@@ -19,11 +19,11 @@ export interface OpsGateway {
 }
 
 /** A gateway on a free loopback port with metrics, the debug console and the admin listener wired in as the CLI does. */
-export async function startOpsGateway(flags: Record<string, unknown> = {}, extra: { cluster?: Cluster } = {}): Promise<OpsGateway> {
+export async function startOpsGateway(flags: Record<string, unknown> = {}, extra: { cluster?: Cluster; log?: Logger } = {}): Promise<OpsGateway> {
   const { config } = loadConfig({ env: {}, flags: { port: 0, logLevel: 'silent', admin: { port: 0, token: ADMIN_TOKEN }, ...flags } });
-  const log = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
+  const log = extra.log ?? pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
   const ops = new Operations(config.admin, log, { processMetrics: true });
-  const gateway = new Gateway({ config, log, ...ops.gatewayObservers, ...extra });
+  const gateway = new Gateway({ config, log, ...ops.gatewayObservers, ...(extra.cluster ? { cluster: extra.cluster } : {}) });
   const address = await gateway.start();
   const admin = await ops.start(gateway);
   if (!admin) throw new Error('admin listener disabled');
