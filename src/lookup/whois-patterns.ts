@@ -93,14 +93,26 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+// Patterns without `{name}` are the same for every query: compile them once (null = invalid source).
+const compiled = new Map<string, RegExp | null>();
+
+function compile(src: string, ascii: string): RegExp | null {
+  const perName = src.includes('{name}');
+  if (!perName && compiled.has(src)) return compiled.get(src) ?? null;
+  let re: RegExp | null;
+  try {
+    re = new RegExp(perName ? src.split('{name}').join(escapeRegExp(ascii)) : src, 'im');
+  } catch {
+    re = null; // a broken user-supplied pattern must not fail the lookup; it simply never matches
+  }
+  if (!perName && compiled.size < 1000) compiled.set(src, re);
+  return re;
+}
+
 function firstMatch(text: string, sources: readonly string[], ascii: string): string | null {
   for (const src of sources) {
-    let re: RegExp;
-    try {
-      re = new RegExp(src.split('{name}').join(escapeRegExp(ascii)), 'im');
-    } catch {
-      continue; // a broken user-supplied pattern must not fail the lookup; it simply never matches
-    }
+    const re = compile(src, ascii);
+    if (!re) continue;
     const m = re.exec(text);
     if (m) {
       const start = text.lastIndexOf('\n', m.index) + 1;

@@ -96,3 +96,18 @@ test('abort: resolves promptly with unfinished names marked aborted', async () =
   assert.equal(x?.reason, 'aborted');
   assert.deepEqual(got, ['y.bb', 'x.aa']);
 });
+
+test('identical lookups from concurrent batches sharing a scheduler reach the server once', async () => {
+  const { Scheduler } = await import('../../src/lookup/index.js');
+  const { map } = await fiveServers(50);
+  const scheduler = new Scheduler({ globalConcurrency: 8, limitsFor: () => ({ concurrency: 2, spacingMs: 0 }) });
+  const target = servers[servers.length - 5] as Counted;
+  const before = target.seen.length;
+  const [a, b] = await Promise.all([
+    checkDomains(['shared.aa'], { shippedData: false, servers: map, scheduler }),
+    checkDomains(['shared.aa'], { shippedData: false, servers: map, scheduler }),
+  ]);
+  assert.equal(a[0]?.status, 1);
+  assert.equal(b[0]?.status, 1);
+  assert.equal(target.seen.length - before, 1);
+});

@@ -146,3 +146,16 @@ test('a truncated UDP answer is retried over TCP', async () => {
   assert.equal(r.evidence[0]?.detail, 'referral (tcp)');
   assert.equal(s.tcpQueries, 1);
 });
+
+test('per-TLD order: RDAP first says 404, the DNS delegation after it still wins (positive evidence)', async () => {
+  const s = await dns(referral);
+  const rdap = await fakeHttp((_req, res) => json(res, 404, {}));
+  closers.push(rdap.close);
+  const [r] = await checkDomains(['reserved.com'], {
+    shippedData: false,
+    servers: { com: { dns: [{ host: '127.0.0.1', port: s.port }], rdap: [rdap.url], methods: ['rdap', 'dns'] } },
+  });
+  assert.equal(r?.status, 0);
+  assert.equal(r?.reason, 'delegated');
+  assert.deepEqual(r?.evidence.map((e) => e.outcome), ['not-registered', 'registered']);
+});
