@@ -140,6 +140,9 @@ export class ConnectionManager implements Acceptor {
     }
     const membership = conn.channels.get(channel);
     if (membership === undefined) throw new GatewayError(Errors.ClientEventRejected, `not subscribed to ${channel}`);
+    if (Buffer.byteLength(JSON.stringify(data) ?? '') > app.maxEventBytes) {
+      throw new GatewayError(Errors.ClientEventRejected, `client event data larger than ${app.maxEventBytes} bytes`);
+    }
     const now = Date.now();
     if (now - conn.clientEventWindow >= 1000) {
       conn.clientEventWindow = now;
@@ -147,9 +150,6 @@ export class ConnectionManager implements Acceptor {
     }
     if (++conn.clientEventCount > app.clientEventRate) {
       throw new GatewayError(Errors.ClientEventRateLimited, `more than ${app.clientEventRate} client events per second`);
-    }
-    if (Buffer.byteLength(JSON.stringify(data) ?? '') > app.maxEventBytes) {
-      throw new GatewayError(Errors.ClientEventRejected, `client event data larger than ${app.maxEventBytes} bytes`);
     }
     const userId = membership?.userId;
     await this.cluster.broker.publish({ appId: app.id, channel, event, data, exceptSocketId: conn.socketId, userId });
