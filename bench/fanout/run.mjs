@@ -3,7 +3,8 @@
 // pinned to core 1, runs the scenarios for every peer in the same run, repeats, and writes the medians.
 //
 //   node run.mjs [--runs 3] [--peers switchboard,soketi,ws,socket.io] [--scenarios d,c,b,a]
-//                [--load-procs 2] [--quick] [--out DIR (default: this folder)]
+//                [--load-procs 2] [--quick] [--out DIR (default: this folder)] [--prof DIR]
+//   --prof DIR: run the servers of (c), (b), (a) under `node --cpu-prof`, profiles written to DIR
 //
 // Scenarios (see README.md):
 //   a  steady fan-out: 1k subscribers on one channel, offered 100k/200k/400k deliveries/s
@@ -33,6 +34,7 @@ const LOAD_PROCS = Number(opt('load-procs', 2));
 const SCENARIOS = opt('scenarios', 'd,c,b,a').split(',');
 const requestedPeers = opt('peers', 'switchboard,soketi,ws,socket.io').split(',');
 const OUT = path.resolve(opt('out', BENCH_DIR));
+const PROF_DIR = opt('prof', null) && path.resolve(opt('prof', null));
 
 const CFG = {
   dataSize: 64, // bytes of event data (marker + timestamp + padding)
@@ -47,7 +49,7 @@ const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]
 // ---------------------------------------------------------------- pinning
 // This process, and so every load process and the publisher forked from it, runs on core 1; servers
 // are started through `taskset -c 0`.
-const NPROC = Number(execFileSync('nproc').toString().trim()); // before pinning: nproc honours affinity
+const NPROC = Number(execFileSync('nproc', ['--all']).toString().trim()); // `nproc` alone honours our own pinning
 execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
 
 // ---------------------------------------------------------------- load fleet
@@ -319,7 +321,7 @@ async function main() {
           }
           const perf = SCENARIOS.some((s) => s !== 'd');
           if (!perf) continue;
-          const server = await startPeer(peerName, { port: port + 1, core: 0, logFile });
+          const server = await startPeer(peerName, { port: port + 1, core: 0, logFile, profDir: PROF_DIR });
           try {
             if (SCENARIOS.includes('c')) {
               r.c = await scenarioChannels(server);
@@ -361,7 +363,7 @@ async function main() {
   const md = writeReport(meta, runs);
   fs.writeFileSync(path.join(OUT, 'results.md'), md);
   console.log(md);
-  log(`done in ${meta.durationS} s; wrote ${path.relative(process.cwd(), OUT)}/results.{md,json}`);
+  log(`done in ${meta.durationS} s; wrote ${OUT}/results.{md,json}`);
 }
 
 main().catch((err) => {

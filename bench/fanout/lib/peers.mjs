@@ -59,10 +59,12 @@ export const PEERS = {
  * runner can force a GC before reading RSS (only for the memory scenario: no session is attached
  * during the throughput scenarios, which run in a separate server process without it).
  */
-export async function startPeer(name, { port, core, inspectPort, logFile }) {
+export async function startPeer(name, { port, core, inspectPort, profDir, logFile }) {
   const peer = PEERS[name];
   const { args, cwd, env } = peer.command(port);
-  const nodeArgs = inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`, ...args] : args;
+  const nodeArgs = [...args];
+  if (inspectPort) nodeArgs.unshift(`--inspect=127.0.0.1:${inspectPort}`);
+  if (profDir) nodeArgs.unshift('--cpu-prof', `--cpu-prof-dir=${profDir}`);
   const out = fs.openSync(logFile, 'a');
   const child = spawn('taskset', ['-c', String(core), process.execPath, ...nodeArgs], {
     cwd,

@@ -77,7 +77,7 @@ export function writeReport(meta, runs) {
   const L = [];
   L.push('# Fan-out benchmark results', '');
   L.push(`- date: ${meta.date}`);
-  L.push(`- machine: \`nproc\` = ${meta.nproc} (${meta.cpu}), ${meta.memGiB} GiB RAM; node ${meta.node}`);
+  L.push(`- machine: \`nproc --all\` = ${meta.nproc} (${meta.cpu}), ${meta.memGiB} GiB RAM; node ${meta.node}`);
   L.push(`- command (in bench/fanout): \`${meta.command}\` — ${runs.length} run(s), ${meta.durationS} s in all`);
   L.push(`- servers pinned to core 0 (\`taskset -c 0\`); ${meta.loadProcs} load processes and the publisher on core 1; all traffic on 127.0.0.1`);
   L.push(`- every figure is the median over runs (per-run values in the "runs" column); ratios are against soketi's median in the same runs`);
