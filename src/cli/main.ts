@@ -6,10 +6,12 @@ import { createLogger } from '../ops/logger.js';
 import { Gateway } from '../gateway.js';
 import { Operations } from '../ops/operations.js';
 import { status, STATUS_USAGE } from './status.js';
+import { runLookupCli } from '../lookup/cli.js';
 
 const USAGE = `Usage: switchboard <command> [options]
 
 Commands:
+  lookup      Check domain availability over DNS/RDAP/WHOIS (switchboard lookup --help; docs/lookup.md)
   start       Start the gateway (default: 127.0.0.1:6001, in-memory, dev app app-id/app-key/app-secret)
   status      Print a running node's readiness, connections, rates and busiest channels
 
@@ -111,6 +113,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       return status(rest);
+    case 'lookup':
+      // runLookupCli installs its own SIGINT handling (clean Ctrl-C, exit 130).
+      return runLookupCli(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
     case undefined:
     case 'help':
     case '--help':
