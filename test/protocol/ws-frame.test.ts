@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
+import * as ws from 'ws';
 
-// ws exports its frame parser but @types/ws does not declare it.
+// ws exports its frame parser but @types/ws does not declare it. Under ESM it is a named export of
+// the module (the default export, the WebSocket class, only carries it in the CommonJS build).
 interface FrameReceiver {
   on(event: 'message', cb: (data: Buffer) => void): void;
   write(chunk: Buffer): void;
 }
-const Receiver = (WebSocket as unknown as { Receiver: new (opts: { isServer: boolean }) => FrameReceiver }).Receiver;
+const Receiver = (ws as unknown as { Receiver: new (opts: { isServer: boolean }) => FrameReceiver }).Receiver;
 import { wsTextFrame } from '../../src/transport/ws-frame.js';
 
 test('short text frame: FIN+text opcode, 7-bit length, unmasked payload', () => {
