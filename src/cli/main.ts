@@ -63,7 +63,7 @@ async function start(argv: string[]): Promise<number> {
   if (usingDevApp) {
     log.warn({ appId: DEV_APP.id, key: DEV_APP.key }, 'no apps configured: using the development app (app-id / app-key / app-secret); do not use it in production');
   }
-  const ops = new Operations(config.admin, log);
+  const ops = new Operations(config, log);
   const gateway = new Gateway({ config, log, ...ops.gatewayObservers });
   const address = await gateway.start();
   log.info({ host: address.address, port: address.port, apps: config.apps.length, adapter: config.adapter }, 'switchboard listening');

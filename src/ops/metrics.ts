@@ -138,11 +138,8 @@ export class Metrics {
   readonly queueEvents: Counter<AppLabel | 'result'>;
   readonly queueDeadLetters: Counter;
   readonly queueUp: Gauge;
-  /**
-   * Entries in the ingest stream not yet read by the consumer group. Set by whoever can measure it
-   * (`metrics.queueLag.set(n)`); absent until then.
-   */
-  readonly queueLag: Gauge;
+  /** Entries in the ingest stream not yet read by the consumer group, read at scrape time. */
+  readonly queueLag: Gauge<'stream'>;
 
   readonly coreObserver: CoreObserver;
   readonly apiObserver: ApiObserver;
@@ -151,6 +148,7 @@ export class Metrics {
 
   private readonly apps = new Map<string, AppMeters>();
   private channelSource: ChannelSource | undefined;
+  private lagSource: { stream: string; read: () => Promise<number | undefined> } | undefined;
   private apiRequestCount = 0;
 
   constructor(options: MetricsOptions = {}) {
@@ -216,7 +214,21 @@ export class Metrics {
     this.queueEvents = counter('switchboard_queue_entries_total', 'Ingest queue entries handled, by result (consumed, duplicate)', ['app', 'result']);
     this.queueDeadLetters = new Counter({ name: 'switchboard_queue_dead_letters_total', help: 'Malformed ingest queue entries moved to the dead-letter stream', registers: r });
     this.queueUp = new Gauge({ name: 'switchboard_queue_up', help: '1 while the ingest queue consumer reaches Redis', registers: r });
-    this.queueLag = new Gauge({ name: 'switchboard_queue_lag', help: 'Ingest queue entries not yet read by the consumer group', registers: r });
+    const lagSource = (): { stream: string; read: () => Promise<number | undefined> } | undefined => this.lagSource;
+    this.queueLag = new Gauge({
+      name: 'switchboard_queue_lag',
+      help: 'Ingest queue entries not yet read by the consumer group',
+      labelNames: ['stream'],
+      registers: r,
+      async collect() {
+        const source = lagSource();
+        if (!source) return;
+        const lag = await source.read();
+        // Unknown (no stream yet, Redis down): no sample rather than a misleading 0.
+        this.reset();
+        if (lag !== undefined) this.set({ stream: source.stream }, lag);
+      },
+    });
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
 
     this.coreObserver = this.makeCoreObserver();
@@ -249,6 +261,11 @@ export class Metrics {
   /** Lets the channel gauge read this node's channel index at scrape time. */
   attach(channels: ChannelSource): void {
     this.channelSource = channels;
+  }
+
+  /** Lets the queue-lag gauge ask the queue at scrape time. */
+  watchQueueLag(stream: string, read: () => Promise<number | undefined>): void {
+    this.lagSource = { stream, read };
   }
 
   private app(appId: string): AppMeters {

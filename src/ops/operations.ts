@@ -10,6 +10,7 @@ import { AdminServer } from './admin-server.js';
 import type { Config } from './config.js';
 import { DebugConsole } from './debug-console.js';
 import { Metrics, type MetricsOptions } from './metrics.js';
+import { QueueLagProbe } from './queue-lag.js';
 import { RateHistory } from './rate-history.js';
 
 export interface StartedAdmin {
@@ -30,9 +31,10 @@ export class Operations {
   readonly history: RateHistory;
   readonly debugConsole = new DebugConsole();
   private admin: AdminServer | undefined;
+  private queueLag: QueueLagProbe | undefined;
 
   constructor(
-    private readonly config: Config['admin'],
+    private readonly config: Config,
     private readonly log: Logger,
     metricsOptions: MetricsOptions = {},
   ) {
@@ -70,11 +72,17 @@ export class Operations {
   async start(target: AdminTarget): Promise<StartedAdmin | undefined> {
     this.metrics.attach(target.core.hub);
     this.history.start();
-    if (!this.config.enabled) return undefined;
-    const token = this.config.token ?? generateAdminToken();
+    const queue = this.config.queue;
+    if (queue.enabled) {
+      const probe = (this.queueLag = new QueueLagProbe({ redisUrl: queue.redisUrl ?? this.config.redis.url, stream: queue.stream, group: queue.group }));
+      this.metrics.watchQueueLag(queue.stream, () => probe.lag());
+    }
+    const admin = this.config.admin;
+    if (!admin.enabled) return undefined;
+    const token = admin.token ?? generateAdminToken();
     this.admin = new AdminServer({
-      host: this.config.host,
-      port: this.config.port,
+      host: admin.host,
+      port: admin.port,
       token,
       log: this.log.child({ component: 'admin' }),
       target,
@@ -83,12 +91,13 @@ export class Operations {
       debugConsole: this.debugConsole,
     });
     const address = await this.admin.start();
-    return { address, token, generatedToken: this.config.token === undefined };
+    return { address, token, generatedToken: admin.token === undefined };
   }
 
   async stop(): Promise<void> {
     this.history.stop();
     this.debugConsole.close();
+    this.queueLag?.close();
     await this.admin?.close();
   }
 }

@@ -22,7 +22,7 @@ export interface OpsGateway {
 export async function startOpsGateway(flags: Record<string, unknown> = {}, extra: { cluster?: Cluster; log?: Logger } = {}): Promise<OpsGateway> {
   const { config } = loadConfig({ env: {}, flags: { port: 0, logLevel: 'silent', admin: { port: 0, token: ADMIN_TOKEN }, ...flags } });
   const log = extra.log ?? pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
-  const ops = new Operations(config.admin, log, { processMetrics: true });
+  const ops = new Operations(config, log, { processMetrics: true });
   const gateway = new Gateway({ config, log, ...ops.gatewayObservers, ...(extra.cluster ? { cluster: extra.cluster } : {}) });
   const address = await gateway.start();
   const admin = await ops.start(gateway);
