@@ -3,6 +3,7 @@ import type { Cluster } from './cluster.js';
 import { LocalBroker } from './local-broker.js';
 import { LocalCacheStore } from './local-cache-store.js';
 import { LocalChannelRegistry } from './local-channel-registry.js';
+import { LocalHistoryStore } from './local-history-store.js';
 import { LocalPresenceStore } from './local-presence-store.js';
 
 /** The embedded default: one node, all state in memory. */
@@ -12,12 +13,13 @@ export class LocalCluster implements Cluster {
   readonly channels = new LocalChannelRegistry();
   readonly presence = new LocalPresenceStore();
   readonly cache = new LocalCacheStore();
+  readonly history = new LocalHistoryStore();
 
   healthy(): boolean {
     return true;
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.broker.close(), this.channels.close(), this.presence.close(), this.cache.close()]);
+    await Promise.all([this.broker.close(), this.channels.close(), this.presence.close(), this.cache.close(), this.history.close()]);
   }
 }

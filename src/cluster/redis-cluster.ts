@@ -5,6 +5,7 @@ import { RedisBroker } from './redis-broker.js';
 import { RedisCacheStore } from './redis-cache-store.js';
 import { RedisChannelRegistry } from './redis-channel-registry.js';
 import { RedisConnections, RedisScript } from './redis-connections.js';
+import { RedisHistoryStore } from './redis-history-store.js';
 import { LUA_KEY_HELPERS, RedisKeys } from './redis-keys.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
 
@@ -70,6 +71,7 @@ export class RedisCluster implements Cluster {
   readonly channels: RedisChannelRegistry;
   readonly presence: RedisPresenceStore;
   readonly cache: RedisCacheStore;
+  readonly history: RedisHistoryStore;
   private readonly redis: RedisConnections;
   private readonly keys: RedisKeys;
   private readonly log: Logger;
@@ -88,6 +90,7 @@ export class RedisCluster implements Cluster {
     this.channels = new RedisChannelRegistry(this.redis, this.keys, this.nodeId);
     this.presence = new RedisPresenceStore(this.redis, this.keys, this.nodeId);
     this.cache = new RedisCacheStore(this.redis, this.keys);
+    this.history = new RedisHistoryStore(this.redis, this.keys);
     this.redis.onChange((up) => {
       if (up) {
         // Writes may have failed while away: put this node's state back before answering again.

@@ -52,6 +52,16 @@ export class RedisKeys {
     return this.scoped('cache', appId, channel);
   }
 
+  /** Stream of a resumable channel's events (fields: o = offset, v = {event, data} JSON). */
+  history(appId: string, channel: string): string {
+    return this.scoped('hist', appId, channel);
+  }
+
+  /** Hash epoch / next offset of a resumable channel's history. */
+  historyMeta(appId: string, channel: string): string {
+    return this.scoped('hmeta', appId, channel);
+  }
+
   /** Pub/sub channel carrying one channel's messages. */
   topic(appId: string, channel: string): string {
     return this.scoped('m', appId, channel);
