@@ -42,30 +42,19 @@ export class Operations {
     this.history = new RateHistory(() => this.metrics.totals());
   }
 
-  get observers(): CoreObserver[] {
-    return [this.metrics.coreObserver, this.debugConsole.observer];
-  }
-
-  get apiObserver(): ApiObserver {
-    return this.metrics.apiObserver;
-  }
-
-  get webhookObserver(): WebhookObserver {
-    const sinks = [this.metrics.webhookObserver, this.debugConsole.webhookObserver];
-    return {
-      delivered: (e) => sinks.forEach((s) => s.delivered?.(e)),
-      retried: (e) => sinks.forEach((s) => s.retried?.(e)),
-      dropped: (e) => sinks.forEach((s) => s.dropped?.(e)),
-    };
-  }
-
-  get queueObserver(): QueueObserver {
-    return this.metrics.queueObserver;
-  }
-
   /** Everything to spread into `GatewayOptions`. */
   get gatewayObservers(): { observers: CoreObserver[]; apiObserver: ApiObserver; webhookObserver: WebhookObserver; queueObserver: QueueObserver } {
-    return { observers: this.observers, apiObserver: this.apiObserver, webhookObserver: this.webhookObserver, queueObserver: this.queueObserver };
+    const webhookSinks = [this.metrics.webhookObserver, this.debugConsole.webhookObserver];
+    return {
+      observers: [this.metrics.coreObserver, this.debugConsole.observer],
+      apiObserver: this.metrics.apiObserver,
+      webhookObserver: {
+        delivered: (e) => webhookSinks.forEach((s) => s.delivered?.(e)),
+        retried: (e) => webhookSinks.forEach((s) => s.retried?.(e)),
+        dropped: (e) => webhookSinks.forEach((s) => s.dropped?.(e)),
+      },
+      queueObserver: this.metrics.queueObserver,
+    };
   }
 
   /** Starts sampling and, unless disabled in config, the admin listener. */

@@ -127,3 +127,40 @@ describe('slow-consumer metric', () => {
     }
   });
 });
+
+describe('webhook and queue outcomes', () => {
+  it('are counted from the backend observers and webhooks reach the debug console', async () => {
+    const g = await startOpsGateway();
+    try {
+      const seen: string[] = [];
+      const stop = g.ops.debugConsole.watch({ types: new Set(['webhook']) }, (b) => seen.push(...b.events.map((e) => `${e.event}: ${e.detail ?? ''}`)));
+      const { webhookObserver, queueObserver } = g.ops.gatewayObservers;
+      webhookObserver.delivered?.({ appId: 'app-id', url: 'http://hooks.test/a', events: 3, attempts: 2, ms: 40 });
+      webhookObserver.retried?.({ appId: 'app-id', url: 'http://hooks.test/a', attempt: 1, reason: 'HTTP 500' });
+      webhookObserver.dropped?.({ appId: 'app-id', url: 'http://hooks.test/a', events: 4, reason: 'retry-limit' });
+      queueObserver.consumed?.({ appId: 'app-id', events: 2 });
+      queueObserver.duplicate?.({ appId: 'app-id' });
+      queueObserver.deadLettered?.({ reason: 'entry has no "app_id"' });
+      queueObserver.connection?.({ up: true });
+      g.ops.debugConsole.flush();
+      stop();
+      const m = await scrape(g);
+      assert.equal(sampleValue(m, 'switchboard_webhook_deliveries_total', { app: 'app-id' }), 1);
+      assert.equal(sampleValue(m, 'switchboard_webhook_events_delivered_total', { app: 'app-id' }), 3);
+      assert.equal(sampleValue(m, 'switchboard_webhook_delivery_seconds_count', { app: 'app-id' }), 1);
+      assert.equal(sampleValue(m, 'switchboard_webhook_retries_total', { app: 'app-id' }), 1);
+      assert.equal(sampleValue(m, 'switchboard_webhook_drops_total', { app: 'app-id', reason: 'retry-limit' }), 4);
+      assert.equal(sampleValue(m, 'switchboard_queue_entries_total', { app: 'app-id', result: 'consumed' }), 1);
+      assert.equal(sampleValue(m, 'switchboard_queue_entries_total', { app: 'app-id', result: 'duplicate' }), 1);
+      assert.equal(sampleValue(m, 'switchboard_queue_dead_letters_total'), 1);
+      assert.equal(sampleValue(m, 'switchboard_queue_up'), 1);
+      assert.deepEqual(seen, [
+        'delivered: 3 event(s) to http://hooks.test/a after 2 attempt(s), 40 ms',
+        'retry: attempt 1 to http://hooks.test/a failed: HTTP 500',
+        'dropped: 4 event(s) for http://hooks.test/a: retry-limit',
+      ]);
+    } finally {
+      await g.stop();
+    }
+  });
+});
