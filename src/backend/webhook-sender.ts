@@ -14,6 +14,7 @@ export interface WebhookApp {
  * must not throw. `events` counts webhook events, not requests.
  */
 export interface WebhookObserver {
+  /** `ms`: from the first attempt to the 2xx, retries included. */
   delivered?(e: { appId: string; url: string; events: number; attempts: number; ms: number }): void;
   retried?(e: { appId: string; url: string; attempt: number; reason: string }): void;
   dropped?(e: { appId: string; url: string; events: number; reason: 'retry-limit' | 'backlog-full' | 'shutdown' }): void;
@@ -36,6 +37,7 @@ interface Batch {
   readonly events: number;
   readonly queuedAt: number;
   attempts: number;
+  firstAttemptAt?: number;
 }
 
 /** One endpoint of one app: its batches in order, at most one request in flight. */
@@ -139,13 +141,13 @@ export class WebhookSender {
     endpoint.sending = true;
     try {
       for (let batch = endpoint.batches[0]; batch; batch = endpoint.batches[0]) {
-        const started = Date.now();
+        batch.firstAttemptAt ??= Date.now();
         batch.attempts++;
         const failure = await this.post(endpoint, batch);
         if (endpoint.batches[0] !== batch) continue; // Dropped meanwhile (shutdown).
         if (failure === undefined) {
           this.remove(endpoint, batch);
-          this.observer.delivered?.({ appId: endpoint.app.id, url: endpoint.label, events: batch.events, attempts: batch.attempts, ms: Date.now() - started });
+          this.observer.delivered?.({ appId: endpoint.app.id, url: endpoint.label, events: batch.events, attempts: batch.attempts, ms: Date.now() - batch.firstAttemptAt });
           continue;
         }
         const delay = this.backoff(batch.attempts);

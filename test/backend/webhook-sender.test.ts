@@ -74,6 +74,7 @@ test('an endpoint answering 500 gets the same signed bytes again until it answer
     assert.deepEqual(outcomes.map((o) => o.kind), ['retried', 'retried', 'delivered']);
     assert.equal(outcomes[0]?.e['reason'], 'status 500');
     assert.equal(outcomes[2]?.e['attempts'], 3);
+    assert.ok(Number(outcomes[2]?.e['ms']) >= 40, 'delivery time counts from the first attempt, backoff included');
     assert.equal(sender.backlog(APP.id), 0);
   } finally {
     await sender.close(100);
