@@ -24,6 +24,8 @@ export interface App {
   /** Close connections that have not signed in after `signinGraceSeconds` (4009). */
   readonly requireSignin: boolean;
   readonly signinGraceSeconds: number;
+  /** Resumable channels: names matching `pattern` (`*` = any run of characters) keep history. */
+  readonly history: ReadonlyArray<{ readonly pattern: string; readonly maxEvents: number; readonly ttlSeconds: number }>;
 }
 
 export function originAllowed(app: App, origin: string | undefined): boolean {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { App } from '../apps/app.js';
 import { EncodedFrame } from '../protocol/encoded-frame.js';
 import type { Link } from '../transport/link.js';
+import type { PendingFrame } from './hub.js';
 
 /** A signed-in user (pusher:signin). */
 export interface SignedInUser {
@@ -28,6 +29,8 @@ export class Connection {
   /** Channels whose subscription is being authorized (async), so a duplicate subscribe is ignored. */
   pendingChannels: Set<string> | undefined;
   user: SignedInUser | undefined;
+  /** Live frames held per channel while missed events are replayed (see Hub.hold). */
+  held: Map<string, PendingFrame[]> | undefined;
   lastSeen: number;
   readonly openedAt: number;
   pingSentAt = 0;

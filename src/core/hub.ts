@@ -1,18 +1,24 @@
 import { EncodedFrame, FrameBatch } from '../protocol/encoded-frame.js';
 import { ServerFrames } from '../protocol/server-frame.js';
 import type { ChannelMessage } from '../cluster/broker.js';
+import { parsePosition } from '../cluster/history-store.js';
 import type { Connection } from './connection.js';
 import type { CoreObserver } from './observer.js';
 
-interface PendingFrame {
+/** A frame waiting for this turn's flush (or held for a resuming subscriber). */
+export interface PendingFrame {
   readonly frame: EncodedFrame;
   readonly exceptSocketId: string | undefined;
+  /** History offset, on channels with history. */
+  readonly offset: number | undefined;
 }
 
 class LocalChannel {
   readonly subscribers = new Set<Connection>();
   pending: PendingFrame[] = [];
   hasExclusions = false;
+  /** Subscribers whose live frames are held while their missed events are replayed. */
+  holders = 0;
   constructor(
     readonly appId: string,
     readonly name: string,
@@ -52,6 +58,7 @@ export class Hub {
     const channels = this.apps.get(appId);
     const local = channels?.get(channel);
     if (!channels || !local || !local.subscribers.delete(connection)) return false;
+    if (connection.held?.delete(channel)) local.holders--;
     if (local.subscribers.size > 0) return false;
     channels.delete(channel);
     if (channels.size === 0) this.apps.delete(appId);
@@ -67,7 +74,8 @@ export class Hub {
     const local = this.apps.get(message.appId)?.get(message.channel);
     if (!local) return;
     const text = ServerFrames.channelEvent(message.channel, message.event, message.data, message.userId, message.position);
-    this.enqueueFrame(local, new EncodedFrame(text), message.exceptSocketId);
+    const offset = message.position === undefined ? undefined : parsePosition(message.position)?.offset;
+    this.enqueueFrame(local, new EncodedFrame(text), message.exceptSocketId, offset);
   }
 
   /** Queues an already-encoded frame for every local subscriber of a channel (but `exceptSocketId`). */
@@ -76,9 +84,9 @@ export class Hub {
     if (local) this.enqueueFrame(local, frame, exceptSocketId);
   }
 
-  private enqueueFrame(local: LocalChannel, frame: EncodedFrame, exceptSocketId: string | undefined): void {
+  private enqueueFrame(local: LocalChannel, frame: EncodedFrame, exceptSocketId: string | undefined, offset?: number): void {
     if (local.pending.length === 0) this.dirty.push(local);
-    local.pending.push({ frame, exceptSocketId });
+    local.pending.push({ frame, exceptSocketId, offset });
     if (exceptSocketId !== undefined) local.hasExclusions = true;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -98,12 +106,15 @@ export class Hub {
       local.hasExclusions = false;
       const batch = new FrameBatch(pending.map((p) => p.frame));
       let written = pending.length * local.subscribers.size;
-      if (!hasExclusions) {
+      if (!hasExclusions && local.holders === 0) {
         for (const subscriber of local.subscribers) subscriber.link.sendBatch(batch);
       } else {
         written = 0;
         for (const subscriber of local.subscribers) {
-          if (pending.some((p) => p.exceptSocketId === subscriber.socketId)) {
+          const held = local.holders > 0 ? subscriber.held?.get(local.name) : undefined;
+          if (held) {
+            for (const p of pending) if (p.exceptSocketId !== subscriber.socketId) held.push(p);
+          } else if (pending.some((p) => p.exceptSocketId === subscriber.socketId)) {
             const frames = pending.filter((p) => p.exceptSocketId !== subscriber.socketId).map((p) => p.frame);
             if (frames.length > 0) subscriber.link.sendBatch(new FrameBatch(frames));
             written += frames.length;
@@ -134,6 +145,30 @@ export class Hub {
       deliveries: written,
       bytes: Math.round((batchBytes * written) / messages),
     });
+  }
+
+  /**
+   * Starts holding a subscriber's live frames of one channel (it must already be added): they are
+   * kept, in order, until `release`, so missed events can be replayed ahead of them.
+   */
+  hold(appId: string, channel: string, connection: Connection): void {
+    const local = this.apps.get(appId)?.get(channel);
+    if (!local || connection.held?.has(channel)) return;
+    (connection.held ??= new Map()).set(channel, []);
+    local.holders++;
+  }
+
+  /** Sends the held frames newer than `afterOffset` (all of them when undefined) and stops holding. */
+  release(appId: string, channel: string, connection: Connection, afterOffset?: number): void {
+    const held = connection.held?.get(channel);
+    if (!held) return;
+    connection.held?.delete(channel);
+    if (connection.held?.size === 0) connection.held = undefined;
+    const local = this.apps.get(appId)?.get(channel);
+    if (local && local.subscribers.has(connection)) local.holders--;
+    else return; // Unsubscribed meanwhile: nothing to send.
+    const frames = held.filter((p) => afterOffset === undefined || p.offset === undefined || p.offset > afterOffset).map((p) => p.frame);
+    if (frames.length > 0) connection.link.sendBatch(new FrameBatch(frames));
   }
 
   /** Channels with at least one subscriber on this node, of one app or of all apps. */

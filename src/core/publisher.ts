@@ -4,6 +4,8 @@ import { MAX_EVENT_NAME_LENGTH } from '../protocol/client-frame.js';
 import { Errors, fail } from '../protocol/errors.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { CoreObserver } from './observer.js';
+import { historyLimitsFor } from './history-rules.js';
+import { formatPosition } from '../cluster/history-store.js';
 
 /** One event to publish, as the HTTP API and the queue receive it. */
 export interface PublishRequest {
@@ -62,7 +64,9 @@ export class Publisher {
         if (channelTraits(channel).cache) {
           await this.cluster.cache.set(app.id, channel, { event: request.name, data: request.data }, app.cacheTtlSeconds);
         }
-        await this.cluster.broker.publish({ appId: app.id, channel, event: request.name, data: request.data, exceptSocketId: request.socketId });
+        const limits = historyLimitsFor(app, channel);
+        const position = limits ? formatPosition(await this.cluster.history.append(app.id, channel, { event: request.name, data: request.data }, limits)) : undefined;
+        await this.cluster.broker.publish({ appId: app.id, channel, event: request.name, data: request.data, exceptSocketId: request.socketId, position });
         this.observer.published?.({ appId: app.id, channel, event: request.name, bytes: request.data.length, data: request.data });
       }),
     );

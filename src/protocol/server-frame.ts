@@ -49,8 +49,12 @@ export const ServerFrames = {
   watchlistEvents(events: ReadonlyArray<{ name: 'online' | 'offline'; user_ids: string[] }>): string {
     return JSON.stringify({ event: 'pusher_internal:watchlist_events', data: JSON.stringify({ events }) });
   },
-  resume(channel: string, recovered: boolean, position?: string): string {
-    return JSON.stringify({ event: 'pusher_internal:resume', channel, data: JSON.stringify(position ? { recovered, position } : { recovered }) });
+  /** After a `since` subscribe: whether every missed event was replayed, the newest position, and why not. */
+  resume(channel: string, recovered: boolean, position?: string, error?: string): string {
+    const data: Record<string, unknown> = { recovered };
+    if (position !== undefined) data['position'] = position;
+    if (error !== undefined) data['error'] = error;
+    return JSON.stringify({ event: 'pusher_internal:resume', channel, data: JSON.stringify(data) });
   },
   /**
    * A channel event. `data` is forwarded as given: API publishes carry a string, client events may
