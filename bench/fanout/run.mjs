@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { forkHelper, sleep, cpuMsOf, rssOf, collectGarbage, coreTimes, coreBusy } from './lib/proc.mjs';
+import { forkHelper, sleep, cpuMsOf, rssOf, collectGarbage, coreTimes, coreBusy, foreignCpuMs } from './lib/proc.mjs';
 import { PEERS, BENCH_DIR, startPeer } from './lib/peers.mjs';
 import { newHistogram, addSparse, percentileMs } from './lib/histogram.mjs';
 import { nowUs } from './lib/raw-ws.mjs';
@@ -125,6 +125,36 @@ async function waitQuiet(expected, { quietMs = 1000, capMs = 30_000 } = {}) {
 }
 
 /**
+ * Other work on the machine (tests, builds of other people) steals the cores the figures depend on.
+ * Before each measurement wait (up to QUIET_CAP_MS) until processes outside this benchmark used less than
+ * 10% of a core over a second, and record how much they used during the measurement itself.
+ */
+const QUIET_CAP_MS = 30_000;
+let currentServerPid = 0;
+const ourPids = () => new Set([process.pid, currentServerPid, ...helperPids()]);
+
+async function waitMachineQuiet() {
+  const deadline = Date.now() + QUIET_CAP_MS;
+  const t0 = Date.now();
+  for (;;) {
+    const a = foreignCpuMs(ourPids());
+    await sleep(1000);
+    const used = (foreignCpuMs(ourPids()) - a) / 1000;
+    if (used < 0.1) return Date.now() - t0;
+    if (Date.now() > deadline) {
+      log(`  machine still busy (${Math.round(used * 100)}% of a core used by other processes); measuring anyway`);
+      return Date.now() - t0;
+    }
+  }
+}
+
+/** Foreign CPU meter: call start() before and stop(wallMs) after a measurement → fraction of a core. */
+function foreignMeter() {
+  const a = foreignCpuMs(ourPids());
+  return { stop: (wallMs) => (foreignCpuMs(ourPids()) - a) / wallMs };
+}
+
+/**
  * Wait until the server is idle (< 5% of a core over 300 ms), e.g. done tearing down the previous
  * scenario's connections, so that work is not billed to the next measurement.
  */
@@ -133,8 +163,10 @@ async function waitServerIdle(pid, capMs = 30_000) {
   for (;;) {
     const c0 = cpuMsOf(pid);
     await sleep(300);
-    if ((cpuMsOf(pid) - c0) / 300 < 0.05 || Date.now() > deadline) return;
+    if ((cpuMsOf(pid) - c0) / 300 < 0.05 || Date.now() > deadline) break;
   }
+  currentServerPid = pid;
+  await waitMachineQuiet();
 }
 
 // ---------------------------------------------------------------- scenarios
@@ -143,6 +175,7 @@ const names = (prefix, n) => Array.from({ length: n }, (_, i) => `${prefix}${i}`
 async function scenarioMemory(peerName, port, inspectPort, logFile) {
   const { connections, settleMs } = CFG.memory;
   const server = await startPeer(peerName, { port, core: 0, inspectPort, logFile });
+  currentServerPid = server.pid;
   try {
     const settle = async () => {
       await sleep(settleMs);
@@ -183,6 +216,7 @@ async function scenarioChannels(server) {
   const cpu0 = cpuMsOf(server.pid);
   const lcpu0 = sumCpu(helperPids());
   const cores0 = coreTimes();
+  const foreign = foreignMeter();
   const pub = await publisher.call('saturate', {
     kind: server.kind, port: server.port, channelCount: channels, prefix: 'c-', perRequest, concurrency,
     durationMs: warmupMs + measureMs, dataSize: CFG.dataSize,
@@ -191,6 +225,7 @@ async function scenarioChannels(server) {
   const serverCpu = (cpuMsOf(server.pid) - cpu0) / wall;
   const loadCpu = (sumCpu(helperPids()) - lcpu0) / wall;
   const cores = coreBusy(cores0, coreTimes());
+  const foreignCpu = foreign.stop(wall);
   const s = await waitQuiet(pub.ok * perRequest - base.total, { quietMs: 1500 });
   await closeAll();
   return {
@@ -206,6 +241,7 @@ async function scenarioChannels(server) {
     loadCpu,
     serverCore: cores.cpu0,
     loadCore: cores.cpu1,
+    foreignCpu,
   };
 }
 
@@ -222,6 +258,7 @@ async function scenarioBurst(server) {
   const cpu0 = cpuMsOf(server.pid);
   const lcpu0 = sumCpu(helperPids());
   const cores0 = coreTimes();
+  const foreign = foreignMeter();
   const pub = await publisher.call('burst', { kind: server.kind, port: server.port, channel: 'burst', events, concurrency, dataSize: CFG.dataSize });
   const expected = pub.ok * subs;
   const s = await waitQuiet(expected, { quietMs: 3000, capMs: timeoutMs });
@@ -243,6 +280,7 @@ async function scenarioBurst(server) {
     loadCpu: (sumCpu(helperPids()) - lcpu0) / elapsedMs,
     serverCore: cores.cpu0,
     loadCore: cores.cpu1,
+    foreignCpu: foreign.stop(elapsedMs),
   };
   await closeAll();
   return r;
@@ -261,6 +299,7 @@ async function scenarioSteady(server) {
     const cpu0 = cpuMsOf(server.pid);
     const lcpu0 = sumCpu(helperPids());
     const cores0 = coreTimes();
+    const foreign = foreignMeter();
     const pub = await publisher.call('steady', {
       kind: server.kind, port: server.port, channel: 'steady', eventsPerSec, durationMs: warmupMs + measureMs, maxInFlight, dataSize: CFG.dataSize,
     });
@@ -268,6 +307,7 @@ async function scenarioSteady(server) {
     const serverCpu = (cpuMsOf(server.pid) - cpu0) / wall;
     const loadCpu = (sumCpu(helperPids()) - lcpu0) / wall;
     const cores = coreBusy(cores0, coreTimes());
+    const foreignCpu = foreign.stop(wall);
     const s = await waitQuiet(pub.ok * subs, { quietMs: 1000, capMs: 20_000 });
     out.push({
       offered: rate,
@@ -284,6 +324,7 @@ async function scenarioSteady(server) {
       loadCpu,
       serverCore: cores.cpu0,
       loadCore: cores.cpu1,
+      foreignCpu,
     });
     log(`  a ${rate / 1000}k/s → ${Math.round(out.at(-1).deliveriesPerSec)}/s p50 ${out.at(-1).p50} p99 ${out.at(-1).p99} ms, server core ${(cores.cpu0 * 100).toFixed(0)}%, load core ${(cores.cpu1 * 100).toFixed(0)}%`);
     await sleep(500);
@@ -355,6 +396,7 @@ async function main() {
     node: process.version,
     command: `node run.mjs ${argv.join(' ')}`.trim(),
     durationS: Math.round((Date.now() - started) / 1000),
+    loadavg: os.loadavg(),
     config: CFG,
     loadProcs: LOAD_PROCS,
     peers,

@@ -82,6 +82,17 @@ export function writeReport(meta, runs) {
   L.push(`- servers pinned to core 0 (\`taskset -c 0\`); ${meta.loadProcs} load processes and the publisher on core 1; all traffic on 127.0.0.1`);
   L.push(`- every figure is the median over runs (per-run values in the "runs" column); ratios are against soketi's median in the same runs`);
   L.push(`- event data ${meta.config.dataSize} bytes; raw numbers in results.json`);
+  const foreign = [];
+  for (const r of runs) {
+    for (const p of peers) {
+      const x = r[p] || {};
+      for (const m of [...(x.a || []), x.b, x.c]) if (m && typeof m.foreignCpu === 'number') foreign.push(m.foreignCpu);
+    }
+  }
+  if (foreign.length) {
+    const busy = foreign.filter((f) => f > 0.2).length;
+    L.push(`- the machine is shared: before each measurement the runner waits (≤ 30 s) until other processes use < 10% of a core; during the ${foreign.length} measurements they used ${Math.round(median(foreign) * 100)}% of a core (median), ${Math.round(Math.max(...foreign) * 100)}% at most, > 20% in ${busy}`);
+  }
   L.push('- "core 0 busy" / "core 1 busy": whole-core utilisation from /proc/stat over the publishing period (core 0 = server, incl. kernel TCP work; core 1 = load + publisher); ~100% on core 1 means the figure is bounded by the load generator, not the server', '');
 
   L.push(`## (a) steady fan-out: ${meta.config.steady.subscribers} subscribers on one channel`, '');
