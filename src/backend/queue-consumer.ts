@@ -61,6 +61,9 @@ const DEAD_LETTER_FIELD_BYTES = 64 * 1024;
 /** The dead-letter stream is capped near this length (MAXLEN ~). */
 const DEAD_LETTER_MAX_LEN = 10_000;
 
+/** Publish attempts an entry gets when the publisher fails in an unexpected way. */
+const MAX_UNEXPECTED_FAILURES = 3;
+
 type StreamEntry = [id: string, fields: string[] | null];
 
 /**
@@ -91,6 +94,8 @@ export class QueueConsumer {
   private blocked = false;
   private wake: (() => void) | undefined;
   private running: Promise<void> | undefined;
+  /** Entry id → unexpected publish failures so far. */
+  private readonly unexpected = new Map<string, number>();
   private readonly blockMs: number;
   private readonly readCount: number;
 
@@ -122,13 +127,19 @@ export class QueueConsumer {
     this.running = this.run();
   }
 
-  /** Stops after the entry being handled; pending entries stay with the group for the next consumer. */
+  /**
+   * Stops after the entry being handled (waiting at most `blockMs` for it); what is not acknowledged
+   * stays pending with the group for the next consumer.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
     if (this.blocked || this.state !== 'up') this.redis?.disconnect();
-    await this.running;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.running, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.blockMs)))]);
+    clearTimeout(timer);
     this.redis?.disconnect();
+    await this.running;
     this.state = 'stopped';
   }
 
@@ -219,8 +230,7 @@ export class QueueConsumer {
     try {
       entry = parseQueueEntry(fields, this.apps);
     } catch (error) {
-      if (!isGatewayError(error)) throw error;
-      await this.deadLetter(redis, entryId, fields, error.message);
+      await this.deadLetter(redis, entryId, fields, reasonOf(error));
       return false;
     }
     const seenKey = entry.id === undefined ? undefined : `${this.options.keyPrefix}queue:seen:${entry.app.id}:${entry.id}`;
@@ -235,12 +245,18 @@ export class QueueConsumer {
     } catch (error) {
       // Not published: forget the id, or the retry would be taken for a duplicate.
       if (seenKey) await redis.del(seenKey);
-      if (isGatewayError(error) && error.kind !== Errors.Unavailable) {
-        await this.deadLetter(redis, entryId, fields, error.message);
-        return false;
+      // An unavailable cluster is worth waiting for; a refusal is final; an unexpected failure gets a
+      // few tries, so that one poison entry cannot hold the queue up forever.
+      const transient = isGatewayError(error) ? error.kind === Errors.Unavailable : (this.unexpected.get(entryId) ?? 0) < MAX_UNEXPECTED_FAILURES;
+      if (transient) {
+        if (!isGatewayError(error)) this.unexpected.set(entryId, (this.unexpected.get(entryId) ?? 0) + 1);
+        throw error;
       }
-      throw error;
+      this.unexpected.delete(entryId);
+      await this.deadLetter(redis, entryId, fields, reasonOf(error));
+      return false;
     }
+    this.unexpected.delete(entryId);
     this.counts.consumed++;
     this.observer.consumed?.({ appId: entry.app.id, events: entry.requests.length });
     return true;
@@ -293,4 +309,10 @@ export class QueueConsumer {
       };
     });
   }
+}
+
+/** The dead-letter reason: a catalogue error's message, or what an unexpected failure said. */
+function reasonOf(error: unknown): string {
+  if (isGatewayError(error)) return error.message;
+  return `internal error: ${error instanceof Error ? error.message : String(error)}`;
 }

@@ -287,3 +287,38 @@ test('an entry is acknowledged only after the publisher took it; an unavailable 
     await consumer.stop();
   }
 });
+
+test('an entry the publisher fails on unexpectedly is tried a few times, then dead-lettered, and the queue moves on', async () => {
+  const stream = `events-${++streams}`;
+  const dead = `${stream}:dead`;
+  const apps = new StaticAppStore([{ ...(AppConfigSchema.parse(testApp()) as unknown as App) }]);
+  let poisonAttempts = 0;
+  const taken: string[] = [];
+  const publisher: QueuePublisher = {
+    async publish(_app, request) {
+      if (request.name === 'poison') {
+        poisonAttempts++;
+        throw new TypeError('cannot read properties of undefined');
+      }
+      taken.push(request.name);
+    },
+  };
+  const consumer = new QueueConsumer(apps, publisher, {
+    redisUrl: redis.url, stream, group: 'switchboard', consumer: 'solo', deadLetterStream: dead,
+    keyPrefix: 'test:', dedupeWindowSeconds: 60, claimIdleMs: 60_000, backoffInitialMs: 20, backoffMaxMs: 100,
+  }, pino({ level: 'silent' }));
+  consumer.start();
+  try {
+    await client.xadd(stream, '*', 'app', 'app-id', 'body', JSON.stringify({ name: 'poison', channel: 'c', data: 'x' }));
+    await client.xadd(stream, '*', 'app', 'app-id', 'body', JSON.stringify({ name: 'healthy', channel: 'c', data: 'y' }));
+    await until(async () => taken, (t) => t.length === 1);
+    assert.deepEqual(taken, ['healthy']);
+    assert.equal(poisonAttempts, 4, 'three retries after the first failure');
+    const letters = await client.xrange(dead, '-', '+');
+    assert.equal(letters.length, 1);
+    assert.deepEqual(letters[0]?.[1].slice(0, 2), ['reason', 'internal error: cannot read properties of undefined']);
+    await until(() => pendingCount(stream), (n) => n === 0);
+  } finally {
+    await consumer.stop();
+  }
+});
