@@ -208,3 +208,21 @@ test('a hanging webhook endpoint does not slow fan-out', async () => {
     await hooks.close();
   }
 });
+
+test('subscription_count webhooks follow the app switch, as on Pusher', async () => {
+  const hooks = await WebhookReceiver.start();
+  try {
+    await withHooks([{ url: hooks.url, event_types: ['subscription_count'] }], { subscriptionCountEvents: true }, {}, async ({ port }) => {
+      const { client: a } = await RawClient.established(port);
+      const { client: b } = await RawClient.established(port);
+      await a.subscribe('crowd');
+      await b.subscribe('crowd');
+      await hooks.until((r) => r.events().some((e) => e['subscription_count'] === 2));
+      assert.deepEqual(hooks.events().at(-1), { name: 'subscription_count', channel: 'crowd', subscription_count: 2 });
+      a.close();
+      b.close();
+    });
+  } finally {
+    await hooks.close();
+  }
+});
