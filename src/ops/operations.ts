@@ -57,7 +57,10 @@ export class Operations {
     };
   }
 
-  /** Starts sampling and, unless disabled in config, the admin listener. */
+  /**
+   * Starts sampling and, unless disabled in config, the admin listener; resolves undefined when the
+   * listener is disabled or could not bind (logged as an error).
+   */
   async start(target: AdminTarget): Promise<StartedAdmin | undefined> {
     this.metrics.attach(target.core.hub);
     this.history.start();
@@ -79,7 +82,16 @@ export class Operations {
       history: this.history,
       debugConsole: this.debugConsole,
     });
-    const address = await this.admin.start();
+    let address: AddressInfo;
+    try {
+      address = await this.admin.start();
+    } catch (error) {
+      // The admin listener is auxiliary: a busy port must not take realtime traffic down. /ready
+      // then never answers, which a load balancer's probe makes visible.
+      this.admin = undefined;
+      this.log.error({ err: error, host: admin.host, port: admin.port }, 'admin listener could not start; serving without metrics and dashboard');
+      return undefined;
+    }
     return { address, token, generatedToken: admin.token === undefined };
   }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -144,6 +145,24 @@ describe('switchboard CLI operability', () => {
       client.close();
     } finally {
       assert.equal(await cli.stop(), 0);
+    }
+  });
+
+  it('keeps serving when the admin port is taken, and says so in the log', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const taken = (squatter.address() as { port: number }).port;
+    const cli = Cli.start(['--port', '0', '--admin-port', String(taken)]);
+    try {
+      const failed = await cli.logLine('admin listener could not start; serving without metrics and dashboard');
+      assert.equal(failed['port'], taken);
+      const port = (await cli.logLine('switchboard listening'))['port'] as number;
+      const { client } = await RawClient.established(port);
+      assert.equal((await client.subscribe('still-up')).event, 'pusher_internal:subscription_succeeded');
+      client.close();
+    } finally {
+      assert.equal(await cli.stop(), 0);
+      squatter.close();
     }
   });
 });
