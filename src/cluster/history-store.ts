@@ -20,7 +20,9 @@ export type HistoryRead =
   /** Every event after the position, in order (possibly none). */
   | { readonly recovered: true; readonly epoch: string; readonly events: readonly HistoryEvent[]; readonly latest: number }
   /** The position cannot be resumed from: another epoch, trimmed away, or beyond the latest offset. */
-  | { readonly recovered: false; readonly epoch: string; readonly latest: number; readonly reason: 'epoch' | 'trimmed' | 'future' };
+  | { readonly recovered: false; readonly epoch: string; readonly latest: number; readonly reason: 'epoch' | 'future' }
+  /** The gap starts before `oldest`, the first offset still retained. */
+  | { readonly recovered: false; readonly epoch: string; readonly latest: number; readonly reason: 'trimmed'; readonly oldest: number };
 
 /**
  * Per-channel event history for resumable channels.
@@ -39,6 +41,12 @@ export interface HistoryStore {
   since(appId: string, channel: string, after: Position, limit: number): Promise<HistoryRead>;
   /** The newest position, or undefined when the channel has no retained history. */
   latest(appId: string, channel: string): Promise<Position | undefined>;
+  /**
+   * The newest position, starting the channel's epoch (at offset 0) when it has none, so a
+   * subscriber that has seen nothing yet still holds a position it can resume from: events
+   * appended later in the same epoch are all after it. The epoch lives as long as events would.
+   */
+  tip(appId: string, channel: string, limits: HistoryLimits): Promise<Position>;
   close(): Promise<void>;
 }
 
@@ -46,6 +54,12 @@ export interface HistoryStore {
 export function formatPosition(p: Position): string {
   return `${p.epoch}:${p.offset}`;
 }
+
+/**
+ * The `since` a client sends when it has no position yet (first subscribe, a new EventSource):
+ * "start tracking here". It is answered with the channel's tip, never with a replay.
+ */
+export const SINCE_LATEST = 'latest';
 
 /** Parses `epoch:offset`; undefined for anything malformed. */
 export function parsePosition(text: unknown): Position | undefined {

@@ -38,7 +38,7 @@ redis.call('XTRIM', KEYS[1], 'MINID', now_ms() - tonumber(ARGV[5]))
 local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
 local oldest = latest + 1
 if first[1] then oldest = tonumber(first[1][2][2]) end
-if after + 1 < oldest then return {'trimmed', epoch, latest} end
+if after + 1 < oldest then return {'trimmed', epoch, latest, oldest} end
 local skip = after + 1 - oldest
 local entries = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', skip + tonumber(ARGV[4]))
 local out = {'ok', epoch, latest}
@@ -47,6 +47,21 @@ for i = skip + 1, #entries do
   out[#out + 1] = entries[i][2][4]
 end
 return out
+`);
+
+/**
+ * KEYS: stream, meta. ARGV: prefix, epoch candidate, ttl ms. Returns {epoch, latest}, starting an
+ * epoch at offset 0 when the channel has none; a fresh meta lives for the TTL like an append's.
+ */
+const TIP = new RedisScript(`${LUA_KEY_HELPERS}
+local epoch = redis.call('HGET', KEYS[2], 'epoch')
+if not epoch then
+  epoch = ARGV[2]
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[2], 'epoch', epoch, 'next', 0)
+  redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]))
+end
+return {epoch, tonumber(redis.call('HGET', KEYS[2], 'next') or '0')}
 `);
 
 /**
@@ -76,13 +91,21 @@ export class RedisHistoryStore implements HistoryStore {
     const reply = (await this.redis.script(SINCE, [this.keys.history(appId, channel), this.keys.historyMeta(appId, channel)], [this.keys.prefix, after.epoch, after.offset, limit, ttlMs])) as Array<string | number>;
     const [status, epoch, latestRaw] = reply;
     const latest = Number(latestRaw);
-    if (status !== 'ok') return { recovered: false, epoch: String(epoch), latest, reason: status as 'epoch' | 'future' | 'trimmed' };
+    if (status === 'trimmed') return { recovered: false, epoch: String(epoch), latest, reason: 'trimmed', oldest: Number(reply[3]) };
+    if (status !== 'ok') return { recovered: false, epoch: String(epoch), latest, reason: status as 'epoch' | 'future' };
     const events: HistoryEvent[] = [];
     for (let i = 3; i + 1 < reply.length; i += 2) {
       const parsed = JSON.parse(String(reply[i + 1])) as { event: string; data: unknown };
       events.push({ event: parsed.event, data: parsed.data, offset: Number(reply[i]) });
     }
     return { recovered: true, epoch: String(epoch), events, latest };
+  }
+
+  async tip(appId: string, channel: string, limits: HistoryLimits): Promise<Position> {
+    const ttlMs = limits.ttlSeconds * 1000;
+    this.ttls.set(`${appId}\u0000${channel}`, ttlMs);
+    const [epoch, latest] = (await this.redis.script(TIP, [this.keys.history(appId, channel), this.keys.historyMeta(appId, channel)], [this.keys.prefix, randomBytes(6).toString('base64url'), ttlMs])) as [string, number];
+    return { epoch, offset: Number(latest) };
   }
 
   async latest(appId: string, channel: string): Promise<Position | undefined> {
