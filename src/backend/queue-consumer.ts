@@ -181,6 +181,8 @@ export class QueueConsumer {
       await this.claimAbandoned(redis);
       this.nextClaimAt = Date.now() + Math.max(100, this.options.claimIdleMs / 2);
     }
+    // Redis answered: a first start is up now rather than after the read below has waited for entries.
+    if (this.state === 'starting') this.markUp();
     if (this.stopping) return;
     const own = this.ownPendingFirst;
     this.blocked = !own;
