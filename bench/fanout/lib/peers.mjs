@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sleep, waitForPort } from './proc.mjs';
+import { sleep, waitForPort, freePort, portInUse } from './proc.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const BENCH_DIR = path.resolve(here, '..');
@@ -21,7 +21,7 @@ export const PEERS = {
   soketi: {
     kind: 'pusher',
     available: () => fs.existsSync(SOKETI_MAIN),
-    command: (port) => ({
+    command: (port, extraPort) => ({
       args: [SOKETI_MAIN, 'start'],
       cwd: BENCH_DIR,
       env: {
@@ -32,7 +32,7 @@ export const PEERS = {
         SOKETI_HOST: '127.0.0.1',
         SOKETI_METRICS_ENABLED: 'false',
         SOKETI_METRICS_HOST: '127.0.0.1',
-        SOKETI_METRICS_SERVER_PORT: String(port + 2000),
+        SOKETI_METRICS_SERVER_PORT: String(extraPort),
       },
     }),
   },
@@ -55,13 +55,17 @@ export const PEERS = {
 };
 
 /**
- * Start a peer on `port`, pinned to `core`. With `inspectPort`, V8's inspector listens there so the
+ * Start a peer on a free port, pinned to `core`. With `inspect`, V8's inspector listens too so the
  * runner can force a GC before reading RSS (only for the memory scenario: no session is attached
  * during the throughput scenarios, which run in a separate server process without it).
  */
-export async function startPeer(name, { port, core, inspectPort, profDir, logFile }) {
+export async function startPeer(name, { core, inspect = false, profDir, logFile }) {
   const peer = PEERS[name];
-  const { args, cwd, env } = peer.command(port);
+  // Ports picked by the kernel, so that two runs at once (or anything else on the machine) can't collide.
+  const port = await freePort();
+  const inspectPort = inspect ? await freePort() : 0;
+  if (await portInUse(port)) throw new Error(`port ${port} is already in use`);
+  const { args, cwd, env } = peer.command(port, await freePort());
   const nodeArgs = [...args];
   if (inspectPort) nodeArgs.unshift(`--inspect=127.0.0.1:${inspectPort}`);
   if (profDir) nodeArgs.unshift('--cpu-prof', `--cpu-prof-dir=${profDir}`);
@@ -87,6 +91,7 @@ export async function startPeer(name, { port, core, inspectPort, profDir, logFil
     name,
     kind: peer.kind,
     port,
+    inspectPort,
     pid: child.pid, // taskset execs node: same pid
     exited: () => exited,
     async stop() {
