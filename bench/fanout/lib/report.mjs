@@ -45,6 +45,7 @@ export function summarize(meta, runs) {
         p99: stat(runs, p, (r) => r.a[i].p99),
         cpu: stat(runs, p, (r) => r.a[i].serverCore),
         loadCpu: stat(runs, p, (r) => r.a[i].loadCore),
+        others: stat(runs, p, (r) => r.a[i].foreignCpu),
       })),
       b: {
         rate: stat(runs, p, (r) => r.b.deliveriesPerSec),
@@ -52,6 +53,7 @@ export function summarize(meta, runs) {
         fraction: stat(runs, p, (r) => r.b.deliveredFraction),
         cpu: stat(runs, p, (r) => r.b.serverCore),
         loadCpu: stat(runs, p, (r) => r.b.loadCore),
+        others: stat(runs, p, (r) => r.b.foreignCpu),
       },
       c: {
         rate: stat(runs, p, (r) => r.c.deliveriesPerSec),
@@ -59,6 +61,7 @@ export function summarize(meta, runs) {
         p99: stat(runs, p, (r) => r.c.p99),
         cpu: stat(runs, p, (r) => r.c.serverCore),
         loadCpu: stat(runs, p, (r) => r.c.loadCore),
+        others: stat(runs, p, (r) => r.c.foreignCpu),
       },
       d: {
         connected: stat(runs, p, (r) => r.d.bytesPerConnected),
@@ -91,39 +94,39 @@ export function writeReport(meta, runs) {
   }
   if (foreign.length) {
     const busy = foreign.filter((f) => f > 0.2).length;
-    L.push(`- the machine is shared: before each measurement the runner waits (≤ 30 s) until other processes use < 10% of a core; during the ${foreign.length} measurements they used ${Math.round(median(foreign) * 100)}% of a core (median), ${Math.round(Math.max(...foreign) * 100)}% at most, > 20% in ${busy}`);
+    L.push(`- the machine is shared: before each measurement the runner waits (≤ 30 s, within a budget for the whole run) until other processes use < 10% of a core and re-measures a figure they disturbed by > 20% of a core (≤ 3 attempts, least disturbed kept; "others" column = their median share of a core during the figure); during the ${foreign.length} measurements they used ${Math.round(median(foreign) * 100)}% of a core (median), ${Math.round(Math.max(...foreign) * 100)}% at most, > 20% in ${busy}`);
   }
   L.push('- "core 0 busy" / "core 1 busy": whole-core utilisation from /proc/stat over the publishing period (core 0 = server, incl. kernel TCP work; core 1 = load + publisher); ~100% on core 1 means the figure is bounded by the load generator, not the server', '');
 
   L.push(`## (a) steady fan-out: ${meta.config.steady.subscribers} subscribers on one channel`, '');
   L.push(`${meta.config.steady.warmupMs / 1000} s warm-up then ${meta.config.steady.measureMs / 1000} s measured at each offered rate; delivered/s counts frames received inside the measured window; latency is publish (HTTP request built) → frame received.`, '');
-  L.push('| server | offered/s | delivered/s | delivered | p50 ms | p99 ms | vs soketi | core 0 busy | core 1 busy | runs (delivered/s) |');
-  L.push('|---|---|---|---|---|---|---|---|---|---|');
+  L.push('| server | offered/s | delivered/s | delivered | p50 ms | p99 ms | vs soketi | core 0 busy | core 1 busy | others | runs (delivered/s) |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [i, rate] of meta.config.steady.rates.entries()) {
     for (const p of peers) {
       const a = S[p].a[i];
-      L.push(`| ${p} | ${fmtK(rate)} | ${fmtK(a.delivered.med)} | ${fmtPct(a.fraction.med)} | ${fmtMs(a.p50.med)} | ${fmtMs(a.p99.med)} | ${fmtRatio(ratio(a.delivered.med, ref && ref.a[i].delivered.med))} | ${fmtCpu(a.cpu.med)} | ${fmtCpu(a.loadCpu.med)} | ${perRun(a.delivered.values, fmtK)} |`);
+      L.push(`| ${p} | ${fmtK(rate)} | ${fmtK(a.delivered.med)} | ${fmtPct(a.fraction.med)} | ${fmtMs(a.p50.med)} | ${fmtMs(a.p99.med)} | ${fmtRatio(ratio(a.delivered.med, ref && ref.a[i].delivered.med))} | ${fmtCpu(a.cpu.med)} | ${fmtCpu(a.loadCpu.med)} | ${fmtCpu(a.others.med)} | ${perRun(a.delivered.values, fmtK)} |`);
     }
   }
   L.push('');
   const b = meta.config.burst;
   L.push(`## (b) burst fan-out: ${b.events} events as fast as possible to ${b.subscribers / 1000}k subscribers on one channel`, '');
   L.push(`${b.events} publishes over ${b.concurrency} keep-alive HTTP connections; time from the first publish to the last frame received (${(b.events * b.subscribers) / 1e6}M deliveries).`, '');
-  L.push('| server | deliveries/s | time ms | delivered | vs soketi | core 0 busy | core 1 busy | runs (deliveries/s) |');
-  L.push('|---|---|---|---|---|---|---|---|');
+  L.push('| server | deliveries/s | time ms | delivered | vs soketi | core 0 busy | core 1 busy | others | runs (deliveries/s) |');
+  L.push('|---|---|---|---|---|---|---|---|---|');
   for (const p of peers) {
     const x = S[p].b;
-    L.push(`| ${p} | ${fmtK(x.rate.med)} | ${fmtMs(x.ms.med)} | ${fmtPct(x.fraction.med)} | ${fmtRatio(ratio(x.rate.med, ref && ref.b.rate.med))} | ${fmtCpu(x.cpu.med)} | ${fmtCpu(x.loadCpu.med)} | ${perRun(x.rate.values, fmtK)} |`);
+    L.push(`| ${p} | ${fmtK(x.rate.med)} | ${fmtMs(x.ms.med)} | ${fmtPct(x.fraction.med)} | ${fmtRatio(ratio(x.rate.med, ref && ref.b.rate.med))} | ${fmtCpu(x.cpu.med)} | ${fmtCpu(x.loadCpu.med)} | ${fmtCpu(x.others.med)} | ${perRun(x.rate.values, fmtK)} |`);
   }
   L.push('');
   const c = meta.config.channels;
   L.push(`## (c) ${c.channels / 1000}k channels, one subscriber each`, '');
   L.push(`Closed loop, ${c.concurrency} publishes in flight, each one event to ${c.perRequest} distinct random channels (the API's per-publish maximum); ${c.warmupMs / 1000} s warm-up, ${c.measureMs / 1000} s measured.`, '');
-  L.push('| server | deliveries/s | vs soketi | p99 ms | delivered | core 0 busy | core 1 busy | runs (deliveries/s) |');
-  L.push('|---|---|---|---|---|---|---|---|');
+  L.push('| server | deliveries/s | vs soketi | p99 ms | delivered | core 0 busy | core 1 busy | others | runs (deliveries/s) |');
+  L.push('|---|---|---|---|---|---|---|---|---|');
   for (const p of peers) {
     const x = S[p].c;
-    L.push(`| ${p} | ${fmtK(x.rate.med)} | ${fmtRatio(ratio(x.rate.med, ref && ref.c.rate.med))} | ${fmtMs(x.p99.med)} | ${fmtPct(x.fraction.med)} | ${fmtCpu(x.cpu.med)} | ${fmtCpu(x.loadCpu.med)} | ${perRun(x.rate.values, fmtK)} |`);
+    L.push(`| ${p} | ${fmtK(x.rate.med)} | ${fmtRatio(ratio(x.rate.med, ref && ref.c.rate.med))} | ${fmtMs(x.p99.med)} | ${fmtPct(x.fraction.med)} | ${fmtCpu(x.cpu.med)} | ${fmtCpu(x.loadCpu.med)} | ${fmtCpu(x.others.med)} | ${perRun(x.rate.values, fmtK)} |`);
   }
   L.push('');
   L.push(`## (d) memory per idle connection at ${meta.config.memory.connections / 1000}k connections`, '');
