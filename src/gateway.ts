@@ -115,6 +115,11 @@ export class Gateway {
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.onRequest(req, res));
     this.server.on('upgrade', (req, socket, head) => {
       socket.on('error', () => socket.destroy());
+      // Handlers parse the target with `new URL`, which throws on e.g. `http://[x`: refuse it here.
+      if (!URL.canParse(req.url ?? '/', 'http://localhost')) {
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       if (!this.ws.handleUpgrade(req, socket, head)) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       }
@@ -126,6 +131,11 @@ export class Gateway {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    // Handlers parse the target with `new URL`, which throws on e.g. `http://[x`: refuse it here.
+    if (!URL.canParse(req.url ?? '/', 'http://localhost')) {
+      sendJson(res, 400, { error: 'malformed request target' });
+      return;
+    }
     if (this.fallback?.handle(req, res)) return;
     if (this.api.handle(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, testApp, type TestGateway } from '../helpers/gateway.js';
@@ -233,6 +234,22 @@ describe('HTTP fallback wire protocol', () => {
     await until(() => !alive(), 'session expired');
     const waited = Date.now() - lastPollEnded;
     assert.ok(waited >= 1400, `left core after ${waited} ms, before the 1.5 s expiry`);
+  });
+
+  test('malformed request targets get 400 and the process survives (requests and upgrades)', async () => {
+    for (const upgrade of [false, true]) {
+      for (const target of ['http://[bad/pusher/app/app-key/1/abcdefgh/xhr', 'http://a:b:c/apps/x']) {
+        const socket = connect(gw.port, '127.0.0.1');
+        const extra = upgrade ? 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' : '';
+        socket.end(`${upgrade ? 'GET' : 'POST'} ${target} HTTP/1.1\r\nHost: x\r\n${extra}Content-Length: 0\r\n\r\n`);
+        let answer = '';
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+        await new Promise((resolve) => socket.on('close', resolve));
+        assert.match(answer, /^HTTP\/1\.1 400 /, `${upgrade ? 'upgrade' : 'request'} ${target}`);
+      }
+    }
+    const res = await fetch(`http://127.0.0.1:${gw.port}/health`);
+    assert.equal(res.status, 200);
   });
 
   test('paths: the gateway prefix with or without /pusher, and an unknown operation falls through', async () => {

@@ -85,18 +85,10 @@ export class FallbackSession implements Link {
   resume(res: ServerResponse, headers: Record<string, string>, now: number): void {
     this.release(HEARTBEAT_LINE, now);
     res.writeHead(200, { ...RECEIVE_HEADERS, ...headers });
-    if (this.kind === 'xhr_streaming') {
-      this.attachReceiver(res, now);
-      this.flush(now);
-      return;
-    }
-    if (this.outbox.length > 0 || this.pendingClose) {
-      this.attachReceiver(res, now);
-      this.flush(now);
-      return;
-    }
-    // An idle poll is held until a frame arrives or the heartbeat is due.
     this.attachReceiver(res, now);
+    // What waited goes out now (a poll is answered and ends); an idle poll is held until a frame
+    // arrives or the heartbeat is due.
+    this.flush(now);
   }
 
   send(frame: EncodedFrame): void {

@@ -53,6 +53,7 @@ export class HttpFallback {
 
   /** Handles the request when its path is a fallback URL; returns false otherwise. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
+    if (!URL.canParse(req.url ?? '/', 'http://localhost')) return false;
     const url = new URL(req.url ?? '/', 'http://localhost');
     const match = this.pathPattern.exec(url.pathname);
     if (!match) return false;
