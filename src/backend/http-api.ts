@@ -6,6 +6,7 @@ import { channelNameProblem, channelTraits } from '../protocol/channel-name.js';
 import { Errors, GatewayError, isGatewayError } from '../protocol/errors.js';
 import type { Core } from '../core/core.js';
 import { validatePublish, type PublishRequest } from '../core/publisher.js';
+import { channelHistory } from './history-route.js';
 import { parseJsonObject, readBody, sendError, sendJson } from './http-io.js';
 import { verifyApiRequest } from './request-auth.js';
 
@@ -299,6 +300,17 @@ export function pusherRoutes(core: Core): ApiRoute[] {
         if (channelTraits(channel).kind !== 'presence') throw new GatewayError(Errors.BadRequest, 'users are only available for presence channels');
         const members = await cluster.presence.members(app.id, channel);
         return { users: [...members.keys()].map((id) => ({ id })) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/channels/:channel/history',
+      name: 'channel_history',
+      async handle({ app, params, query }) {
+        requireCluster();
+        const channel = params['channel'] as string;
+        requireChannel(channel);
+        return channelHistory(cluster.history, app, channel, query);
       },
     },
     {

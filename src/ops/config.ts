@@ -96,6 +96,15 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** `GET /sse/{key}?channels=…`: Server-Sent Events for pages without a Pusher library. */
+    sse: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Idle seconds before a stream gets a `:` comment line. */
+        heartbeatSeconds: z.number().min(0.05).max(120).default(15),
+      })
+      .strict()
+      .prefault({}),
     admin: z
       .object({
         enabled: z.boolean().default(true),
