@@ -38,8 +38,11 @@ export interface BrokerHandler {
  * - A published message reaches the handler of every node that holds interest in its channel at the
  *   time the message is processed, this node included, at most once per node.
  * - Messages published by one node on one channel are delivered to each node in publish order.
- * - A node without interest in a channel is not sent that channel's messages (interest is counted:
- *   `addInterest` when the first local subscriber arrives, `removeInterest` when the last leaves).
+ * - A node without interest in a channel is not sent that channel's messages. Interest is counted:
+ *   every `addInterest` (one per subscription attempt) is matched by one `removeInterest`, and the
+ *   node listens while the count is above zero. `addInterest` resolves once messages published from
+ *   then on reach this node (or at once while the shared state is unreachable: interest is then
+ *   restored on reconnect); it never rejects.
  * - `publish` resolves once the message has been handed to the fan-out path (not when clients
  *   received it); it rejects with `GatewayError(Unavailable)` when the message cannot be handed on.
  */
@@ -48,7 +51,7 @@ export interface Broker {
   publish(message: ChannelMessage): Promise<void>;
   /** Sends a control message to every node, this one included. */
   control(message: ControlMessage): Promise<void>;
-  addInterest(appId: string, channel: string): void;
+  addInterest(appId: string, channel: string): Promise<void>;
   removeInterest(appId: string, channel: string): void;
   close(): Promise<void>;
 }

@@ -16,7 +16,7 @@ export class LocalBroker implements Broker {
     this.handler?.control(message);
   }
 
-  addInterest(): void {
+  async addInterest(): Promise<void> {
     // One node: every message is local, interest needs no bookkeeping.
   }
 

@@ -28,7 +28,8 @@ const RESUBSCRIBE_CHUNK = 1000;
  */
 export class RedisBroker implements Broker {
   private handler: BrokerHandler | undefined;
-  private readonly interest = new Set<string>();
+  /** topic → local subscription attempts, and when Redis confirmed the SUBSCRIBE. */
+  private readonly interest = new Map<string, { count: number; listening: Promise<void> }>();
   private readonly selfTag: string;
 
   constructor(
@@ -71,31 +72,38 @@ export class RedisBroker implements Broker {
     this.handler?.control(message);
   }
 
-  addInterest(appId: string, channel: string): void {
+  addInterest(appId: string, channel: string): Promise<void> {
     const topic = this.keys.topic(appId, channel);
-    if (this.interest.has(topic)) return;
-    this.interest.add(topic);
-    if (this.redis.subscriber.status === 'ready') {
-      this.redis.subscriber.subscribe(topic).catch((error: unknown) => this.log.debug({ err: error, topic }, 'subscribe failed; retried on reconnect'));
+    const held = this.interest.get(topic);
+    if (held) {
+      held.count++;
+      return held.listening;
     }
+    // While Redis is away the topic is only recorded; resubscribe() restores it on reconnect.
+    const listening =
+      this.redis.subscriber.status === 'ready'
+        ? this.redis.subscriber.subscribe(topic).then(
+            () => undefined,
+            (error: unknown) => this.log.debug({ err: error, topic }, 'subscribe failed; retried on reconnect'),
+          )
+        : Promise.resolve();
+    this.interest.set(topic, { count: 1, listening });
+    return listening;
   }
 
   removeInterest(appId: string, channel: string): void {
     const topic = this.keys.topic(appId, channel);
-    if (!this.interest.delete(topic)) return;
+    const held = this.interest.get(topic);
+    if (!held || --held.count > 0) return;
+    this.interest.delete(topic);
     if (this.redis.subscriber.status === 'ready') {
       this.redis.subscriber.unsubscribe(topic).catch((error: unknown) => this.log.debug({ err: error, topic }, 'unsubscribe failed'));
     }
   }
 
-  /** How many channel topics this node listens to (for tests and metrics). */
-  get interestCount(): number {
-    return this.interest.size;
-  }
-
   private async resubscribe(): Promise<void> {
     if (this.redis.subscriber.status !== 'ready') return;
-    const topics = [this.keys.control, ...this.interest];
+    const topics = [this.keys.control, ...this.interest.keys()];
     try {
       for (let i = 0; i < topics.length; i += RESUBSCRIBE_CHUNK) await this.redis.subscriber.subscribe(...topics.slice(i, i + RESUBSCRIBE_CHUNK));
     } catch (error) {

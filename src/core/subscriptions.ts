@@ -75,6 +75,31 @@ export class Subscriptions {
 
   private async join(conn: Connection, channel: string, member: PresenceMember | null): Promise<void> {
     const app = conn.app;
+    // Listen before reading any snapshot (presence members, the cache): on several nodes, what is
+    // published between the read and the subscription must still reach this connection. Its frames
+    // are held meanwhile and released after subscription_succeeded, so they arrive once, in order.
+    await this.cluster.broker.addInterest(app.id, channel);
+    const snapshot = member !== null || channelTraits(channel).cache;
+    if (snapshot) {
+      this.hub.add(app.id, channel, conn);
+      this.hub.hold(app.id, channel, conn);
+    }
+    const attempt = { established: false };
+    try {
+      await this.establish(conn, channel, member, attempt);
+    } finally {
+      if (!attempt.established) {
+        if (snapshot) this.hub.remove(app.id, channel, conn);
+        this.cluster.broker.removeInterest(app.id, channel);
+      } else if (snapshot) {
+        this.hub.release(app.id, channel, conn);
+      }
+    }
+  }
+
+  /** The subscription proper; sets `attempt.established` once the connection holds the channel. */
+  private async establish(conn: Connection, channel: string, member: PresenceMember | null, attempt: { established: boolean }): Promise<void> {
+    const app = conn.app;
     const traits = channelTraits(channel);
     let presenceData: unknown = {};
     let firstForUser = false;
@@ -94,8 +119,9 @@ export class Subscriptions {
     }
 
     conn.channels.set(channel, member as PresenceMembership | null);
+    attempt.established = true;
     conn.pendingChannels?.delete(channel); // now counted in `channels`
-    if (this.hub.add(app.id, channel, conn)) this.cluster.broker.addInterest(app.id, channel);
+    this.hub.add(app.id, channel, conn);
     conn.send(ServerFrames.subscriptionSucceeded(channel, presenceData));
     if (traits.cache) {
       if (cached) conn.send(ServerFrames.channelEvent(channel, cached.event, cached.data));
@@ -127,7 +153,8 @@ export class Subscriptions {
     const membership = conn.channels.get(channel);
     conn.channels.delete(channel);
     const app = conn.app;
-    if (this.hub.remove(app.id, channel, conn)) this.cluster.broker.removeInterest(app.id, channel);
+    this.hub.remove(app.id, channel, conn);
+    this.cluster.broker.removeInterest(app.id, channel);
     this.observer.unsubscribed?.({ appId: app.id, channel, socketId: conn.socketId });
     const work: Promise<unknown>[] = [];
     if (membership) work.push(this.leavePresence(app, channel, conn.socketId, membership.userId));

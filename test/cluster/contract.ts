@@ -58,7 +58,7 @@ export function brokerContract(impl: string, make: NodeFactory): void {
     it('delivers a publish to this node when it holds interest, with every field intact', async () => {
       const { cluster, received } = node();
       const app = freshApp();
-      cluster.broker.addInterest(app, 'news');
+      await cluster.broker.addInterest(app, 'news');
       const message: ChannelMessage = { appId: app, channel: 'news', event: 'story', data: { title: 'hi', n: [1, 2] }, exceptSocketId: '1.2', userId: 'u1', position: '7:3' };
       await cluster.broker.publish(message);
       await eventually('the message arrives', () => received.some((m) => m.appId === app));
@@ -72,7 +72,7 @@ export function brokerContract(impl: string, make: NodeFactory): void {
     it('keeps one publisher’s order on one channel', async () => {
       const { cluster, received } = node();
       const app = freshApp();
-      cluster.broker.addInterest(app, 'ordered');
+      await cluster.broker.addInterest(app, 'ordered');
       await Promise.all(Array.from({ length: 200 }, (_, i) => cluster.broker.publish({ appId: app, channel: 'ordered', event: 'n', data: String(i) })));
       await eventually('all 200 arrive', () => received.filter((m) => m.appId === app).length >= 200);
       assert.deepEqual(

@@ -37,6 +37,8 @@ async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Pro
 
 describe('HTTP fallback wire protocol', () => {
   let gw: TestGateway;
+  /** socket id → the close code core was told. */
+  const closeCodes = new Map<string, number>();
   before(async () => {
     gw = await startGateway({
       apps: [
@@ -46,7 +48,7 @@ describe('HTTP fallback wire protocol', () => {
       ],
       httpFallback: { heartbeatSeconds: 1, sessionTimeoutSeconds: 1.5 },
       maxBufferedBytes: 4096,
-    });
+    }, { observers: [{ connectionClosed: (e) => closeCodes.set(e.socketId, e.code) }] });
   });
   after(() => gw.stop());
 
@@ -220,6 +222,33 @@ describe('HTTP fallback wire protocol', () => {
     const last = await poll(gw.port, session);
     assert.equal(last.length, 1, 'the dropped backlog is not delivered');
     assert.match(last[0] ?? '', /^c\[4100,/);
+  });
+
+  test('a stream whose reader stalls is cut off (4100) once its backlog passes maxBufferedBytes', async () => {
+    // A raw socket that sends the request and never reads: the kernel buffers fill, then the
+    // response's own backlog grows until the session is dropped.
+    const session = newSessionPath();
+    const socket = connect(gw.port, '127.0.0.1');
+    socket.write(`POST ${session}/xhr_streaming${Q} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`);
+    socket.pause();
+    const id = session.replace('/pusher/app/', '');
+    const find = () => [...gw.gateway.core.connections.allConnections()].find((c) => (c.link as { id?: string }).id === id);
+    await until(() => find() !== undefined, 'session open');
+    const conn = find();
+    assert.ok(conn);
+    assert.equal((await subscribe(gw.port, session, 'stall')).status, 204);
+    await until(() => conn.channels.has('stall'), 'subscribed');
+    const alive = (): boolean => [...gw.gateway.core.connections.allConnections()].includes(conn);
+    const batch = Array.from({ length: 10 }, () => ({ name: 'big', channel: 'stall', data: 'x'.repeat(9000) }));
+    let published = 0;
+    for (let i = 0; i < 2000 && alive(); i++) {
+      await api(gw.port, 'POST', '/apps/app-id/batch_events', { batch });
+      published += 90_000;
+    }
+    await until(() => closeCodes.has(conn.socketId), 'stalled stream cut off');
+    assert.equal(closeCodes.get(conn.socketId), 4100);
+    assert.ok(published < 2000 * 90_000, 'cut off long before the publisher gave up');
+    socket.destroy();
   });
 
   test('a polling session nobody polls expires and leaves core', async () => {
