@@ -51,7 +51,6 @@ export class FallbackSession implements Link {
   constructor(
     readonly id: string,
     readonly kind: FallbackKind,
-    readonly appKey: string,
     readonly origin: string | undefined,
     readonly remoteAddress: string,
     private readonly limits: SessionLimits,

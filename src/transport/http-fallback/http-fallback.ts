@@ -3,9 +3,8 @@ import type { Logger } from 'pino';
 import { Errors, GatewayError, isGatewayError } from '../../protocol/errors.js';
 import { ServerFrames } from '../../protocol/server-frame.js';
 import type { Acceptor } from '../link.js';
-import { EncodedFrame } from '../../protocol/encoded-frame.js';
-import { FallbackSession, type FallbackKind } from './fallback-session.js';
-import { OPEN_LINE, arrayLine, closeLine, messageBody } from './sockjs-frame.js';
+import { FallbackSession, RECEIVE_HEADERS, type FallbackKind } from './fallback-session.js';
+import { OPEN_LINE, arrayLine, closeLine } from './sockjs-frame.js';
 
 export interface HttpFallbackOptions {
   /** The gateway's path prefix; fallback URLs are `[prefix][/pusher]/app/{key}/{server}/{session}/{op}`. */
@@ -120,12 +119,12 @@ export class HttpFallback {
     if (!admission.ok) {
       // As over WebSocket: open, say why in a pusher:error, then close with the code pusher-js
       // reads to decide whether to retry.
-      const error = messageBody(new EncodedFrame(ServerFrames.error(admission.message, admission.code)));
-      res.writeHead(200, { 'content-type': 'application/javascript; charset=UTF-8', 'cache-control': 'no-store', ...cors });
+      const error = JSON.stringify(ServerFrames.error(admission.message, admission.code));
+      res.writeHead(200, { ...RECEIVE_HEADERS, ...cors });
       res.end(OPEN_LINE + arrayLine(error) + closeLine(admission.code, admission.message.slice(0, 120)));
       return;
     }
-    session = new FallbackSession(id, kind, appKey, req.headers.origin, remoteAddress, { maxBufferedBytes: this.options.maxBufferedBytes }, now);
+    session = new FallbackSession(id, kind, req.headers.origin, remoteAddress, { maxBufferedBytes: this.options.maxBufferedBytes }, now);
     this.sessions.set(id, session);
     session.open(res, cors, now);
     session.listen(admission.open(session));
