@@ -1,64 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import PusherServer from 'pusher';
-import PusherModule from 'pusher-js';
-import type * as PusherTypes from 'pusher-js/types/src/core/pusher.js';
-import type * as ChannelTypes from 'pusher-js/types/src/core/channels/channel.js';
 import { eventually } from './contract.js';
 import { NodeProcess } from './node-process.js';
+import { client, memberCount, nextEvent, sdk, subscribe, type Channel, type Pusher } from './pusher-clients.js';
 import { TestRedis } from './redis-server.js';
-
-type Pusher = PusherTypes.default;
-type Channel = ChannelTypes.default;
-const Pusher = PusherModule as unknown as new (key: string, options: object) => Pusher;
 
 const APPS = [{ id: 'app-id', key: 'app-key', secret: 'app-secret', clientEvents: true }];
 const NODE_TTL_SECONDS = 2;
-
-function sdk(port: number): PusherServer {
-  return new PusherServer({ appId: 'app-id', key: 'app-key', secret: 'app-secret', host: '127.0.0.1', port: String(port), useTLS: false });
-}
-
-/** pusher-js on one node, signing its own subscriptions as the application would. */
-function client(port: number, user?: string): Pusher {
-  const signer = sdk(port);
-  return new Pusher('app-key', {
-    cluster: 'mt1',
-    wsHost: '127.0.0.1',
-    wsPort: port,
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    disableStats: true,
-    channelAuthorization: {
-      customHandler: ({ socketId, channelName }: { socketId: string; channelName: string }, cb: (e: Error | null, d: unknown) => void) =>
-        cb(null, channelName.startsWith('presence-') && user ? signer.authorizeChannel(socketId, channelName, { user_id: user, user_info: { name: user } }) : signer.authorizeChannel(socketId, channelName)),
-    },
-    userAuthentication: {
-      customHandler: ({ socketId }: { socketId: string }, cb: (e: Error | null, d: unknown) => void) => cb(null, signer.authenticateUser(socketId, { id: user ?? 'anon' })),
-    },
-  });
-}
-
-function nextEvent<T = unknown>(target: Channel | Pusher, event: string, timeoutMs = 10_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const handler = (data: T): void => {
-      clearTimeout(timer);
-      target.unbind(event, handler);
-      resolve(data);
-    };
-    const timer = setTimeout(() => {
-      target.unbind(event, handler);
-      reject(new Error(`timed out waiting for ${event}`));
-    }, timeoutMs);
-    target.bind(event, handler);
-  });
-}
-
-async function subscribe(pusher: Pusher, name: string): Promise<Channel> {
-  const channel = pusher.subscribe(name);
-  if (!channel.subscribed) await nextEvent(channel, 'pusher:subscription_succeeded');
-  return channel;
-}
 
 async function get(port: number, path: string, params: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await sdk(port).get({ path, params });
@@ -133,7 +81,7 @@ describe('three gateway processes on one Redis', () => {
   it('agrees on presence members and counts on every node', async () => {
     const a = on(0, 'u-a');
     presence = await Promise.all([subscribe(a, 'presence-room'), subscribe(b, 'presence-room'), subscribe(c, 'presence-room')]);
-    await eventually('every client sees three members', () => presence.every((ch) => (ch as unknown as { members: { count: number } }).members.count === 3));
+    await eventually('every client sees three members', () => presence.every((ch) => memberCount(ch) === 3));
     for (const i of [0, 1, 2]) {
       const users = await get(port(i), '/channels/presence-room/users');
       assert.deepEqual((users.body['users'] as Array<{ id: string }>).map((u) => u.id).sort(), ['u-a', 'u-b', 'u-c'], `users on node ${i}`);

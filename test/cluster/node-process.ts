@@ -7,6 +7,8 @@ export interface NodeProcessOptions {
   readonly apps?: unknown[];
   readonly heartbeatSeconds?: number;
   readonly nodeTtlSeconds?: number;
+  /** Extra SWITCHBOARD_* variables. */
+  readonly env?: Record<string, string>;
 }
 
 /**
@@ -51,6 +53,7 @@ export class NodeProcess {
       SWITCHBOARD_REDIS__NODE_TTL_SECONDS: String(options.nodeTtlSeconds ?? 2),
     };
     if (options.apps) env['SWITCHBOARD_APPS'] = JSON.stringify(options.apps);
+    Object.assign(env, options.env);
     const child = spawn(process.execPath, ['dist/src/cli/main.js', 'start', '--port', '0', '--adapter', 'redis', '--redis-url', options.redisUrl], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
