@@ -20,7 +20,10 @@ export async function freePort(): Promise<number> {
 export class TestRedis {
   private child: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: readonly string[] = [],
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -32,9 +35,14 @@ export class TestRedis {
     return redis;
   }
 
+  /** Picks a port without starting: for tests where Redis appears only later. */
+  static async unstarted(extraArgs: readonly string[] = []): Promise<TestRedis> {
+    return new TestRedis(await freePort(), extraArgs);
+  }
+
   /** Starts (again) on the same port; resolves when it accepts connections. */
   async resume(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       let out = '';
