@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { Errors, GatewayError } from '../protocol/errors.js';
 import type { Broker, BrokerHandler, ChannelMessage, ControlMessage } from './broker.js';
 import type { RedisConnections } from './redis-connections.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -14,6 +15,9 @@ interface WireMessage {
   p?: string;
 }
 
+/** Publishes in flight to Redis before `publish` starts waiting for Redis's answer. */
+const MAX_UNACKNOWLEDGED = 1000;
+
 /** Topics subscribed per SUBSCRIBE command when restoring interest after a reconnect. */
 const RESUBSCRIBE_CHUNK = 1000;
 
@@ -23,7 +27,8 @@ const RESUBSCRIBE_CHUNK = 1000;
  *
  * Local delivery never waits for Redis: a publish is handed to this node's handler at once and
  * then PUBLISHed for the other nodes; each payload starts with the sender's node id so the sender
- * drops its own echo without parsing it. Interest is kept in memory and re-subscribed whenever the
+ * drops its own echo without parsing it. `publish` resolves once the PUBLISH is written (it rejects
+ * at once while Redis is unreachable), waiting for Redis's answer only when many are outstanding. Interest is kept in memory and re-subscribed whenever the
  * subscriber connection comes back.
  */
 export class RedisBroker implements Broker {
@@ -31,6 +36,7 @@ export class RedisBroker implements Broker {
   /** topic → local subscription attempts, and when Redis confirmed the SUBSCRIBE. */
   private readonly interest = new Map<string, { count: number; listening: Promise<void> }>();
   private readonly selfTag: string;
+  private unacknowledged = 0;
 
   constructor(
     private readonly redis: RedisConnections,
@@ -58,7 +64,20 @@ export class RedisBroker implements Broker {
     if (message.userId !== undefined) wire.u = message.userId;
     if (message.position !== undefined) wire.p = message.position;
     const payload = this.selfTag + JSON.stringify(wire);
-    await this.redis.call((r) => r.publish(this.keys.topic(message.appId, message.channel), payload));
+    if (this.redis.command.status !== 'ready') throw new GatewayError(Errors.Unavailable, 'cluster state is unavailable; try again');
+    const sent = this.redis.call((r) => r.publish(this.keys.topic(message.appId, message.channel), payload));
+    // Local subscribers already have it: the publisher need not wait a Redis round trip for the
+    // others, except when too many publishes are unacknowledged (a slow Redis slows publishers down
+    // rather than growing a queue).
+    if (this.unacknowledged >= MAX_UNACKNOWLEDGED) return sent.then(() => undefined);
+    this.unacknowledged++;
+    sent.then(
+      () => this.unacknowledged--,
+      (error: unknown) => {
+        this.unacknowledged--;
+        this.log.debug({ err: error, channel: message.channel }, 'publish to Redis failed after it was sent');
+      },
+    );
   }
 
   async control(message: ControlMessage): Promise<void> {
