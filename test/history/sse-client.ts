@@ -10,6 +10,8 @@ export interface SseEvent {
 export class SseClient {
   readonly events: SseEvent[] = [];
   comments = 0;
+  /** Everything received, as text. */
+  raw = '';
   /** The `id` EventSource would send as Last-Event-ID. */
   lastEventId: string | undefined;
   readonly ended: Promise<void>;
@@ -23,7 +25,10 @@ export class SseClient {
     readonly res: IncomingMessage,
   ) {
     res.setEncoding('utf8');
-    res.on('data', (chunk: string) => this.feed(chunk));
+    res.on('data', (chunk: string) => {
+      this.raw += chunk;
+      this.feed(chunk);
+    });
     this.ended = new Promise((resolve) => res.on('close', () => resolve()));
   }
 
@@ -39,11 +44,8 @@ export class SseClient {
   /** The whole body of a refused request. */
   static async refused(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: { error?: string } }> {
     const client = await SseClient.open(port, path, headers);
-    let text = '';
-    client.res.removeAllListeners('data');
-    client.res.on('data', (c: string) => (text += c));
     await client.ended;
-    return { status: client.res.statusCode ?? 0, body: JSON.parse(text || '{}') as { error?: string } };
+    return { status: client.res.statusCode ?? 0, body: JSON.parse(client.raw || '{}') as { error?: string } };
   }
 
   private feed(chunk: string): void {
