@@ -5,7 +5,7 @@ import type { AppStore } from '../apps/app-store.js';
 import { channelNameProblem, channelTraits } from '../protocol/channel-name.js';
 import { Errors, GatewayError, isGatewayError } from '../protocol/errors.js';
 import type { Core } from '../core/core.js';
-import { validatePublish, type PublishRequest } from '../core/publisher.js';
+import { validateBatch, validatePublish, type PublishRequest } from '../core/publisher.js';
 import { channelHistory } from './history-route.js';
 import { parseJsonObject, readBody, sendError, sendJson } from './http-io.js';
 import { verifyApiRequest } from './request-auth.js';
@@ -222,16 +222,10 @@ export function pusherRoutes(core: Core): ApiRoute[] {
       name: 'batch_events',
       async handle({ app, body }) {
         const json = parseJsonObject(body);
-        const batch = json['batch'];
-        if (!Array.isArray(batch)) throw new GatewayError(Errors.BadRequest, '"batch" must be an array');
-        if (batch.length > app.maxBatchSize) throw new GatewayError(Errors.BadRequest, `more than ${app.maxBatchSize} events in a batch`);
-        const items = batch.map((item: unknown) => {
-          if (typeof item !== 'object' || item === null) throw new GatewayError(Errors.BadRequest, 'batch items must be objects');
-          const raw = item as Record<string, unknown>;
-          if (raw['channels'] !== undefined) throw new GatewayError(Errors.BadRequest, 'batch items take one "channel"');
+        const items = validateBatch(app, json['batch']).map(({ request, raw }) => {
           const info = new Set(typeof raw['info'] === 'string' ? raw['info'].split(',').map((s) => s.trim()).filter(Boolean) : []);
           checkInfo(info);
-          return { request: validatePublish(app, raw), info };
+          return { request, info };
         });
         const results = [];
         for (const { request, info } of items) {

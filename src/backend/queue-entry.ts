@@ -1,6 +1,6 @@
 import type { App } from '../apps/app.js';
 import type { AppStore } from '../apps/app-store.js';
-import { validatePublish, type PublishRequest } from '../core/publisher.js';
+import { validateBatch, validatePublish, type PublishRequest } from '../core/publisher.js';
 import { Errors, fail } from '../protocol/errors.js';
 import { parseJsonObject } from './http-io.js';
 
@@ -45,16 +45,6 @@ export function parseQueueEntry(fields: readonly string[], apps: AppStore): Queu
   const limit = maxBodyBytes(app);
   if (Buffer.byteLength(body) > limit) fail(Errors.PayloadTooLarge, `body larger than ${limit} bytes`);
   const json = parseJsonObject(Buffer.from(body));
-  return { app, requests: json['batch'] === undefined ? [validatePublish(app, json)] : batchRequests(app, json['batch']), id };
+  return { app, requests: json['batch'] === undefined ? [validatePublish(app, json)] : validateBatch(app, json['batch']).map((item) => item.request), id };
 }
 
-function batchRequests(app: App, batch: unknown): PublishRequest[] {
-  if (!Array.isArray(batch) || batch.length === 0) fail(Errors.BadRequest, '"batch" must be a non-empty array');
-  if (batch.length > app.maxBatchSize) fail(Errors.BadRequest, `more than ${app.maxBatchSize} events in a batch`);
-  return batch.map((item: unknown, i) => {
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) fail(Errors.BadRequest, `batch item ${i} is not an object`);
-    const raw = item as Record<string, unknown>;
-    if (raw['channels'] !== undefined) fail(Errors.BadRequest, `batch item ${i}: batch items take one "channel"`);
-    return validatePublish(app, raw);
-  });
-}

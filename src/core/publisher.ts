@@ -50,6 +50,27 @@ export function validatePublish(app: App, request: { name?: unknown; data?: unkn
   return { name, data, channels: channels as string[], socketId: socketId as string | undefined };
 }
 
+/** One validated item of a batch, with its raw object for fields beyond the publish (e.g. `info`). */
+export interface BatchItem {
+  readonly request: PublishRequest;
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Checks a `batch` array (the body of `POST /batch_events`, or a queue entry's batch): non-empty, at
+ * most the app's batch size, each item an object with one `channel` that passes `validatePublish`.
+ */
+export function validateBatch(app: App, batch: unknown): BatchItem[] {
+  if (!Array.isArray(batch) || batch.length === 0) fail(Errors.BadRequest, '"batch" must be a non-empty array');
+  if (batch.length > app.maxBatchSize) fail(Errors.BadRequest, `more than ${app.maxBatchSize} events in a batch`);
+  return batch.map((item: unknown, i) => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) fail(Errors.BadRequest, `batch item ${i} is not an object`);
+    const raw = item as Record<string, unknown>;
+    if (raw['channels'] !== undefined) fail(Errors.BadRequest, `batch item ${i}: batch items take one "channel"`);
+    return { request: validatePublish(app, raw), raw };
+  });
+}
+
 /** Publishes validated events into the cluster: cache channels remember them, the broker fans them out. */
 export class Publisher {
   constructor(
