@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startGateway, testApp, type TestGateway } from '../helpers/gateway.js';
+import { api } from '../helpers/sign.js';
+import { TcpProxy } from './helpers.js';
+
+/** A page with nothing but EventSource: what a site without any library does. */
+function page(streamPort: number): string {
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>Switchboard SSE</title></head><body>
+<p>Received: <b id="count">0</b></p>
+<script>
+  window.received = [];
+  window.resumes = [];
+  window.opens = 0;
+  const source = new EventSource('http://127.0.0.1:${streamPort}/sse/app-key?channels=feed-browser,plain-browser');
+  source.onopen = () => window.opens++;
+  source.onmessage = (e) => {
+    const { channel, event, data } = JSON.parse(e.data);
+    window.received.push(channel + '/' + event + '/' + data);
+    document.getElementById('count').textContent = String(window.received.length);
+  };
+  source.addEventListener('switchboard:resume', (e) => window.resumes.push(JSON.parse(e.data)));
+</script></body></html>`;
+}
+
+describe('EventSource in headless Chromium', () => {
+  let gw: TestGateway;
+  let proxy: TcpProxy;
+  let site: Server;
+  let context: BrowserContext;
+  let profile: string;
+  let tab: Page;
+  const lastEventIds: string[] = [];
+
+  before(async () => {
+    let proxyPort = 0;
+    site = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(page(proxyPort));
+    });
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    const sitePort = (site.address() as AddressInfo).port;
+    // Another origin than the gateway's: EventSource makes CORS requests, and only this origin is allowed.
+    gw = await startGateway({ apps: [testApp({ allowedOrigins: [`http://127.0.0.1:${sitePort}`], history: [{ pattern: 'feed-*', maxEvents: 100, ttlSeconds: 300 }] })] });
+    gw.gateway.server.on('request', (req) => {
+      const id = req.headers['last-event-id'];
+      if (typeof id === 'string') lastEventIds.push(id);
+    });
+    proxy = await TcpProxy.start(gw.port);
+    proxyPort = proxy.port;
+    profile = mkdtempSync(join(tmpdir(), 'sb-chromium-sse-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      timeout: 60_000,
+    });
+    tab = await context.newPage();
+    await tab.goto(`http://127.0.0.1:${sitePort}/`);
+  });
+
+  after(async () => {
+    await context?.close();
+    await proxy?.close();
+    await gw?.stop();
+    await new Promise<void>((resolve) => site?.close(() => resolve()));
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  const publish = async (channel: string, from: number, to: number): Promise<void> => {
+    for (let i = from; i <= to; i++) assert.equal((await api(gw.port, 'POST', '/apps/app-id/events', { name: 'tick', channel, data: String(i) })).status, 200);
+  };
+
+  test('receives, reconnects with Last-Event-ID after the server drops the stream, and loses nothing', { timeout: 110_000 }, async () => {
+    await tab.waitForFunction(() => (window as unknown as { resumes: unknown[] }).resumes.length === 1, undefined, { timeout: 60_000 });
+    await publish('feed-browser', 1, 10);
+    await publish('plain-browser', 1, 1);
+    await tab.waitForFunction(() => (window as unknown as { received: unknown[] }).received.length === 11, undefined, { timeout: 30_000 });
+
+    // The server drops the stream (its TCP socket, no goodbye); the browser's reconnect waits at the
+    // proxy while 30 more events are published, so they can only come back through Last-Event-ID.
+    proxy.hold();
+    const links = [...gw.gateway.core.connections.allConnections()].filter((c) => c.link.kind === 'sse');
+    assert.equal(links.length, 1);
+    (links[0]?.link as unknown as { res: { socket: Socket } }).res.socket.destroy();
+    await publish('feed-browser', 11, 40);
+    proxy.release();
+
+    await tab.waitForFunction(() => (window as unknown as { resumes: unknown[] }).resumes.length === 2, undefined, { timeout: 60_000 });
+    await publish('feed-browser', 41, 41);
+    await tab.waitForFunction(() => (window as unknown as { received: unknown[] }).received.length === 42, undefined, { timeout: 30_000 });
+    const { received, resumes, opens } = await tab.evaluate(() => {
+      const w = window as unknown as { received: string[]; resumes: Array<{ recovered: boolean }>; opens: number };
+      return { received: w.received, resumes: w.resumes, opens: w.opens };
+    });
+    const feed = received.filter((r) => r.startsWith('feed-browser/'));
+    assert.deepEqual(feed, Array.from({ length: 41 }, (_, i) => `feed-browser/tick/${i + 1}`), 'all 41, once, in order');
+    assert.deepEqual(received.filter((r) => r.startsWith('plain-browser/')), ['plain-browser/tick/1']);
+    assert.equal(resumes[1]?.recovered, true);
+    assert.equal(opens, 2);
+    assert.equal(lastEventIds.length, 1, 'the reconnect carried Last-Event-ID');
+    const map = JSON.parse(Buffer.from(lastEventIds[0] as string, 'base64url').toString()) as Record<string, string>;
+    assert.match(String(map['feed-browser']), /:10$/);
+  });
+});
