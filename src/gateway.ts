@@ -192,6 +192,9 @@ export class Gateway {
     this.server.closeIdleConnections();
     await Promise.race([closed, timeout]);
     this.server.closeAllConnections();
+    // The drained connections' departures (presence leaves, counts) reach the cluster and the
+    // observers before the webhooks close; with Redis they take a round trip or two.
+    await Promise.race([this.core.connections.settled(), timeout]);
     // Webhooks queued by the departures above get a short, bounded chance to go out.
     await this.webhooks?.close(Math.min(2000, this.options.config.shutdownTimeoutSeconds * 1000));
     await this.cluster.close();

@@ -35,6 +35,9 @@ const MAX_PROTOCOL = 7;
 export class ConnectionManager implements Acceptor {
   private readonly connections = new Map<string, Connection>();
   private readonly perApp = new Map<string, number>();
+  /** Cleanups of closed connections still in progress. */
+  private readonly cleanups = new Set<Promise<void>>();
+  private readonly settleWaiters: Array<() => void> = [];
   private sweeper: NodeJS.Timeout | undefined;
   private draining = false;
 
@@ -175,11 +178,26 @@ export class ConnectionManager implements Acceptor {
     if (left > 0) this.perApp.set(appId, left);
     else this.perApp.delete(appId);
     const userId = conn.user?.id;
-    Promise.all([this.subscriptions.unsubscribeAll(conn), this.users.signedOut(conn)])
-      .catch((error: unknown) => this.log.warn({ err: error, socketId: conn.socketId }, 'cleanup after close failed'))
+    const cleanup: Promise<void> = Promise.all([this.subscriptions.unsubscribeAll(conn), this.users.signedOut(conn)])
+      .then(
+        () => undefined,
+        (error: unknown) => this.log.warn({ err: error, socketId: conn.socketId }, 'cleanup after close failed'),
+      )
       .finally(() => {
+        this.cleanups.delete(cleanup);
         this.observer.connectionClosed?.({ appId, socketId: conn.socketId, transport: conn.link.kind, userId, code, durationMs: Date.now() - conn.openedAt });
+        if (this.connections.size === 0 && this.cleanups.size === 0) for (const wake of this.settleWaiters.splice(0)) wake();
       });
+    this.cleanups.add(cleanup);
+  }
+
+  /**
+   * Resolves once no connection is open and every closed one is cleaned up (presence leaves,
+   * counts, member_removed): a drain waits for it so departures reach the cluster and observers.
+   */
+  settled(): Promise<void> {
+    if (this.connections.size === 0 && this.cleanups.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settleWaiters.push(resolve));
   }
 
   /** Closes every connection of a user on this node (terminate_connections). */

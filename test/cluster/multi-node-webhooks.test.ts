@@ -85,9 +85,11 @@ describe('webhooks across three gateway processes', () => {
     assert.equal(count('channel_vacated'), 0);
   });
 
-  it('reports the last departures and the vacated channel once', async () => {
+  it('reports the members of a node stopped gracefully, the last departures and the vacated channel once', async () => {
+    assert.equal(await (nodes[1] as NodeProcess).stop(), 0);
+    clients[1]?.disconnect(); // it would reconnect to the stopped node's port otherwise
+    await eventually('member_removed for u2', () => count('member_removed', 'u2') >= 1, 15_000);
     clients[0]?.disconnect();
-    clients[1]?.disconnect();
     await eventually('channel_vacated', () => count('channel_vacated') >= 1, 15_000);
     await settle();
     assert.deepEqual([count('member_removed', 'u1'), count('member_removed', 'u2'), count('channel_vacated')], [1, 1, 1]);
