@@ -22,6 +22,8 @@ export type ControlMessage =
   /**
    * Never broadcast: the cluster hands it to exactly one surviving node (the one that claimed the
    * dead node), which takes back the dead node's presence and counts and announces the departures.
+   * With the node's own id: the cluster declared this node dead while it was only cut off; its
+   * clients must reconnect so that their presence is announced again.
    */
   | { readonly type: 'node-gone'; readonly nodeId: string };
 

@@ -16,7 +16,8 @@ export interface ChannelRegistry {
   /**
    * This node's subscriptions of `channel` changed by `delta` (+1 / -1). Resolves with the
    * cluster-wide count right after this change, so exactly one caller sees 1 after +1 (the channel
-   * became occupied) and exactly one sees 0 after -1 (vacated).
+   * became occupied) and exactly one sees 0 after -1 (vacated). A -1 with nothing of this node's
+   * left to take back (its share was already forgotten) changes nothing and resolves with -1.
    */
   adjust(appId: string, channel: string, delta: number): Promise<number>;
   /** Subscriptions of one channel across the cluster (0 when unoccupied). */

@@ -7,10 +7,12 @@ export class LocalChannelRegistry implements ChannelRegistry {
   async adjust(appId: string, channel: string, delta: number): Promise<number> {
     let channels = this.apps.get(appId);
     if (!channels) this.apps.set(appId, (channels = new Map()));
-    const next = (channels.get(channel) ?? 0) + delta;
+    const current = channels.get(channel) ?? 0;
+    if (current + delta < 0) return -1; // nothing to take back
+    const next = current + delta;
     if (next > 0) channels.set(channel, next);
     else channels.delete(channel);
-    return Math.max(next, 0);
+    return next;
   }
 
   async count(appId: string, channel: string): Promise<number> {

@@ -18,13 +18,14 @@ end
 
 /**
  * KEYS: this node's hash. ARGV: prefix, pair, delta. A node never takes away more than it added,
- * so a stray -1 cannot eat another node's subscriptions.
+ * so a stray -1 cannot eat another node's subscriptions (nor report a second vacated): it returns -1.
  */
 const ADJUST = new RedisScript(`${COUNT_HELPERS}
 local d = tonumber(ARGV[3])
 local mine = redis.call('HINCRBY', KEYS[1], ARGV[2], d)
 if mine <= 0 then redis.call('HDEL', KEYS[1], ARGV[2]) end
 if mine < 0 then d = d - mine end
+if d == 0 and tonumber(ARGV[3]) < 0 then return -1 end
 return apply(ARGV[2], d)
 `);
 

@@ -23,13 +23,15 @@ export interface RedisClusterOptions {
 }
 
 /**
- * KEYS: nodes, reaping. ARGV: prefix, node id. Returns 1 when the node was not registered (first
- * beat, Redis restarted, or the cluster declared it dead), 0 when it was, 2 while a survivor is still
- * cleaning up after it (it must not re-register until that cleanup is done).
+ * KEYS: nodes, reaping. ARGV: prefix, node id. Returns 0 when the node was registered, 1 when it
+ * was not (first beat, or Redis restarted), 2 while a survivor is still cleaning up after it (it must
+ * not re-register until that cleanup is done), 3 once that cleanup is over (it was declared dead).
  */
 const HEARTBEAT = new RedisScript(`${LUA_KEY_HELPERS}
 if redis.call('ZSCORE', KEYS[2], ARGV[2]) then return 2 end
-return redis.call('ZADD', KEYS[1], now_ms(), ARGV[2])
+local added = redis.call('ZADD', KEYS[1], now_ms(), ARGV[2])
+if redis.call('DEL', P .. 'dead:' .. ARGV[2]) == 1 then return 3 end
+return added
 `);
 
 /**
@@ -49,6 +51,7 @@ local id = pick(KEYS[1], tonumber(ARGV[3])) or pick(KEYS[2], tonumber(ARGV[4]))
 if not id then return false end
 redis.call('ZREM', KEYS[1], id)
 redis.call('ZADD', KEYS[2], now, id)
+redis.call('SET', P .. 'dead:' .. id, '1', 'PX', 86400000)
 return id
 `);
 
@@ -61,9 +64,10 @@ return id
  * departure is announced once.
  *
  * Faults: while Redis is unreachable `healthy()` is false (cluster-wide reads fail with
- * Unavailable), local delivery continues, nothing is queued. After reconnecting, and whenever the
- * node finds itself unregistered (Redis restarted, or it was declared dead while cut off), it
- * re-publishes its local channels and presence connections before reporting healthy again.
+ * Unavailable), local delivery continues, nothing is queued. After reconnecting, and when it finds
+ * itself unregistered (Redis restarted), the node re-publishes its local channels and presence
+ * connections before reporting healthy again. A node that was only cut off (or frozen) for longer
+ * than the TTL was declared dead and its members announced gone: it has its clients reconnect.
  */
 export class RedisCluster implements Cluster {
   readonly nodeId = randomUUID();
@@ -128,8 +132,14 @@ export class RedisCluster implements Cluster {
         this.needsResync = true;
         return;
       }
-      if (beat === 1 && this.registered) {
-        this.log.warn('this node was missing from Redis (Redis restarted, or the node was declared dead); re-registering its channels and presence');
+      if (beat === 3) {
+        // Survivors announced this node's members gone. Re-registering them silently would hide
+        // them from everyone's member lists: the clients reconnect and join again instead.
+        this.log.warn('the cluster declared this node dead (no heartbeat within the TTL); reconnecting its clients');
+        this.needsResync = false;
+        this.broker.notifyLocal({ type: 'node-gone', nodeId: this.nodeId });
+      } else if (beat === 1 && this.registered) {
+        this.log.warn('this node was missing from Redis (Redis restarted); re-registering its channels and presence');
         this.needsResync = true;
       }
       if (this.needsResync) {

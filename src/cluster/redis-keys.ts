@@ -77,6 +77,11 @@ export class RedisKeys {
     return `${this.prefix}nodes`;
   }
 
+  /** Set when a node is declared dead, so that it knows if it comes back (built in Lua too). */
+  tombstone(nodeId: string): string {
+    return `${this.prefix}dead:${nodeId}`;
+  }
+
   /** Sorted set node id → when a survivor claimed its cleanup. */
   get reaping(): string {
     return `${this.prefix}reaping`;

@@ -238,6 +238,14 @@ export class ConnectionManager implements Acceptor {
     return this.connections.values();
   }
 
+  /** Closes every connection with 4200 (reconnect now) and keeps admitting new ones. */
+  reconnectAll(): void {
+    for (const conn of [...this.connections.values()]) {
+      conn.send(ServerFrames.error('reconnect please', 4200));
+      conn.link.close(4200, 'reconnect');
+    }
+  }
+
   /** Stops admitting and closes every connection with 4200 so clients reconnect elsewhere. */
   drain(): void {
     this.draining = true;

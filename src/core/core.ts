@@ -70,6 +70,12 @@ export class Core implements BrokerHandler {
    * Presence goes first: the Redis registry releases the claim on the node with the counts.
    */
   private async nodeGone(nodeId: string): Promise<void> {
+    if (nodeId === this.cluster.nodeId) {
+      // The cluster declared this node dead and announced its members gone. Its clients reconnect
+      // and subscribe again, so their presence is announced anew instead of coming back silently.
+      this.connections.reconnectAll();
+      return;
+    }
     try {
       const departed = await this.cluster.presence.forgetNode(nodeId);
       const announced = await Promise.allSettled(

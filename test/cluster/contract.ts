@@ -115,12 +115,14 @@ export function channelRegistryContract(impl: string, make: NodeFactory): void {
       assert.deepEqual(await channels.list(app, ''), new Map([['b', 1]]));
     });
 
-    it('never goes below zero', async () => {
+    it('never goes below zero: a -1 with nothing to take back changes nothing and says -1', async () => {
       const { channels } = node().cluster;
       const app = freshApp();
-      assert.equal(await channels.adjust(app, 'x', -1), 0);
+      assert.equal(await channels.adjust(app, 'x', -1), -1);
       assert.equal(await channels.count(app, 'x'), 0);
       assert.equal(await channels.adjust(app, 'x', +1), 1);
+      assert.equal(await channels.adjust(app, 'x', -1), 0);
+      assert.equal(await channels.adjust(app, 'x', -1), -1);
     });
 
     it('filters the list by prefix and keeps apps apart', async () => {

@@ -168,4 +168,23 @@ describe('three gateway processes on one Redis', () => {
     const chat = await get(port(1), '/channels/private-chat', { info: 'subscription_count' });
     assert.deepEqual(chat.body, { occupied: true, subscription_count: 2 });
   });
+
+  it('announces again the members of a node frozen past the TTL, once it wakes', async () => {
+    const onA = presence[0] as Channel;
+    const frozen = (nodes[1] as NodeProcess).child.pid as number;
+    const removed = nextEvent<{ id: string }>(onA, 'pusher:member_removed', 20_000);
+    process.kill(frozen, 'SIGSTOP');
+    try {
+      assert.equal((await removed).id, 'u-b', 'declared dead while frozen');
+    } finally {
+      process.kill(frozen, 'SIGCONT');
+    }
+    // Waking, the node finds it was declared dead and has its clients reconnect and join again.
+    const added = await nextEvent<{ id: string }>(onA, 'pusher:member_added', 20_000);
+    assert.equal(added.id, 'u-b');
+    assert.equal(memberCount(onA), 2);
+    const users = await get(port(0), '/channels/presence-room/users');
+    assert.deepEqual((users.body['users'] as Array<{ id: string }>).map((u) => u.id).sort(), ['u-a', 'u-b']);
+    await (nodes[1] as NodeProcess).waitFor((l) => l['msg'] === 'the cluster declared this node dead (no heartbeat within the TTL); reconnecting its clients', 'the declared-dead warning');
+  });
 });
