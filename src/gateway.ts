@@ -17,6 +17,8 @@ import { combineObservers, type CoreObserver } from './core/observer.js';
 import type { Config } from './ops/config.js';
 import { WsTransport } from './transport/ws-transport.js';
 import { HttpFallback } from './transport/http-fallback/http-fallback.js';
+import { SseTransport } from './transport/sse-transport.js';
+import { SseTokens } from './backend/sse-authority.js';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -57,6 +59,8 @@ export class Gateway {
   private readonly ws: WsTransport;
   /** pusher-js's xhr_streaming / xhr_polling sessions; undefined when `httpFallback.enabled` is false. */
   readonly fallback: HttpFallback | undefined;
+  /** `GET /sse/{key}` streams; undefined when `sse.enabled` is false. */
+  readonly sse: SseTransport | undefined;
   private readonly api: HttpApi;
   private stopping: Promise<void> | undefined;
 
@@ -90,6 +94,9 @@ export class Gateway {
         log,
       });
     }
+    this.sse = config.sse.enabled
+      ? new SseTransport(this.core.connections, new SseTokens(this.apps), { pathPrefix: config.pathPrefix, heartbeatMs: config.sse.heartbeatSeconds * 1000, maxBufferedBytes: config.maxBufferedBytes, log })
+      : undefined;
     const maxEvent = Math.max(...config.apps.map((a) => a.maxEventBytes * Math.max(a.maxBatchSize, 1)));
     this.api = new HttpApi(this.apps, { pathPrefix: config.pathPrefix, maxBodyBytes: maxEvent + 64 * 1024, log: log.child({ component: 'api' }) }, options.apiObserver);
     for (const route of pusherRoutes(this.core)) this.api.add(route);
@@ -137,6 +144,7 @@ export class Gateway {
       return;
     }
     if (this.fallback?.handle(req, res)) return;
+    if (this.sse?.handle(req, res)) return;
     if (this.api.handle(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health' || path === `${this.options.config.pathPrefix}/health`) {
@@ -187,6 +195,7 @@ export class Gateway {
     this.ws.close();
     this.core.drain();
     this.fallback?.close();
+    this.sse?.close();
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, this.options.config.shutdownTimeoutSeconds * 1000).unref());
     await Promise.race([this.api.idle(), timeout]);
     this.server.closeIdleConnections();
