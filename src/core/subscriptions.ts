@@ -4,6 +4,8 @@ import { ServerFrames } from '../protocol/server-frame.js';
 import { presenceChannelSignedString, privateChannelSignedString, verifyClientAuth } from '../protocol/signature.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { PresenceMember } from '../cluster/presence-store.js';
+import { formatPosition, parsePosition, SINCE_LATEST, type HistoryLimits } from '../cluster/history-store.js';
+import { historyLimitsFor } from './history-rules.js';
 import type { Connection, PresenceMembership } from './connection.js';
 import type { Hub } from './hub.js';
 import type { CoreObserver } from './observer.js';
@@ -66,14 +68,14 @@ export class Subscriptions {
 
     (conn.pendingChannels ??= new Set()).add(channel);
     try {
-      await this.join(conn, channel, member);
+      await this.join(conn, channel, member, request.since);
     } finally {
       conn.pendingChannels?.delete(channel);
       if (conn.pendingChannels?.size === 0) conn.pendingChannels = undefined;
     }
   }
 
-  private async join(conn: Connection, channel: string, member: PresenceMember | null): Promise<void> {
+  private async join(conn: Connection, channel: string, member: PresenceMember | null, since: string | undefined): Promise<void> {
     const app = conn.app;
     // Listen before reading any snapshot (presence members, the cache): on several nodes, what is
     // published between the read and the subscription must still reach this connection. Its frames
@@ -86,7 +88,7 @@ export class Subscriptions {
     }
     const attempt = { established: false };
     try {
-      await this.establish(conn, channel, member, attempt);
+      await this.establish(conn, channel, member, since, attempt);
     } finally {
       if (!attempt.established) {
         if (snapshot) this.hub.remove(app.id, channel, conn);
@@ -98,7 +100,7 @@ export class Subscriptions {
   }
 
   /** The subscription proper; sets `attempt.established` once the connection holds the channel. */
-  private async establish(conn: Connection, channel: string, member: PresenceMember | null, attempt: { established: boolean }): Promise<void> {
+  private async establish(conn: Connection, channel: string, member: PresenceMember | null, since: string | undefined, attempt: { established: boolean }): Promise<void> {
     const app = conn.app;
     const traits = channelTraits(channel);
     let presenceData: unknown = {};
@@ -122,6 +124,8 @@ export class Subscriptions {
     attempt.established = true;
     conn.pendingChannels?.delete(channel); // now counted in `channels`
     this.hub.add(app.id, channel, conn);
+    const limits = since === undefined ? undefined : historyLimitsFor(app, channel);
+    if (limits) this.hub.hold(app.id, channel, conn);
     conn.send(ServerFrames.subscriptionSucceeded(channel, presenceData));
     if (traits.cache) {
       if (cached) conn.send(ServerFrames.channelEvent(channel, cached.event, cached.data));
@@ -131,6 +135,11 @@ export class Subscriptions {
       }
     }
     this.observer.subscribed?.({ appId: app.id, channel, socketId: conn.socketId });
+    if (since !== undefined) {
+      if (limits) await this.resume(conn, channel, since, limits);
+      // `latest` only asks where history stands; a channel without history has nothing to say.
+      else if (since !== SINCE_LATEST) conn.send(ServerFrames.resume(channel, false, undefined, 'channel has no history'));
+    }
 
     if (member && firstForUser) {
       await this.cluster.broker.publish({
@@ -145,6 +154,52 @@ export class Subscriptions {
     const count = await this.cluster.channels.adjust(app.id, channel, +1);
     if (count === 1) this.observer.channelOccupied?.({ appId: app.id, channel });
     this.countChanged(app, channel);
+  }
+
+  /**
+   * Replays what the connection missed after `since`, then `pusher_internal:resume`, then the live
+   * frames held meanwhile (minus those the replay already carried). Never a partial replay: when the
+   * gap cannot be covered nothing is replayed and `recovered` is false.
+   */
+  private async resume(conn: Connection, channel: string, since: string, limits: HistoryLimits): Promise<void> {
+    const app = conn.app;
+    let releaseAfter: number | undefined;
+    try {
+      if (since === SINCE_LATEST) {
+        // A first subscribe: nothing to replay; the tip is where the client's position starts.
+        // Held frames all go out after it (they may sit at or below the tip: the client keeps the highest).
+        const tip = await this.cluster.history.tip(app.id, channel, limits);
+        conn.send(ServerFrames.resume(channel, true, formatPosition(tip)));
+        return;
+      }
+      const position = parsePosition(since);
+      // Not recovered: the client still gets a position to resume from next time (the tip, in a
+      // fresh epoch when the channel has none), so a later gap is not lost silently.
+      if (!position) {
+        const tip = await this.cluster.history.tip(app.id, channel, limits);
+        conn.send(ServerFrames.resume(channel, false, formatPosition(tip), 'malformed since: expected "<epoch>:<offset>"'));
+        return;
+      }
+      const read = await this.cluster.history.since(app.id, channel, position, limits.maxEvents);
+      const latest = formatPosition(read.epoch ? { epoch: read.epoch, offset: read.latest } : await this.cluster.history.tip(app.id, channel, limits));
+      if (!read.recovered) {
+        const why = { epoch: 'history epoch changed (history was lost or the position is foreign)', trimmed: 'the gap is no longer in history', future: 'position is ahead of the channel' }[read.reason];
+        conn.send(ServerFrames.resume(channel, false, latest, why));
+        return;
+      }
+      let last = position.offset;
+      for (const event of read.events) {
+        conn.send(ServerFrames.channelEvent(channel, event.event, event.data, undefined, formatPosition({ epoch: read.epoch, offset: event.offset })));
+        last = event.offset;
+      }
+      releaseAfter = last;
+      conn.send(ServerFrames.resume(channel, true, formatPosition({ epoch: read.epoch, offset: last })));
+    } catch (error) {
+      conn.log.warn({ err: error, channel }, 'history read failed');
+      conn.send(ServerFrames.resume(channel, false, undefined, 'history unavailable'));
+    } finally {
+      this.hub.release(app.id, channel, conn, releaseAfter);
+    }
   }
 
   /** Removes one subscription; a no-op when the connection is not subscribed. */
