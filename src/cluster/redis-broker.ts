@@ -131,13 +131,11 @@ export class RedisBroker implements Broker {
   }
 
   private received(topic: string, payload: string): void {
-    if (payload.startsWith(this.selfTag)) return;
     const handler = this.handler;
-    const body = payload.slice(payload.indexOf('\n') + 1);
-    if (!handler) return;
+    if (!handler || payload.startsWith(this.selfTag)) return;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(body);
+      parsed = JSON.parse(payload.slice(payload.indexOf('\n') + 1));
     } catch {
       this.log.warn({ topic }, 'dropped an unreadable message from Redis');
       return;

@@ -177,7 +177,12 @@ export class RedisCluster implements Cluster {
     if (this.timer) clearInterval(this.timer);
     await this.ticking;
     await this.redis.settle(2000);
-    if (this.registered) await this.redis.call((r) => r.zadd(this.keys.nodes, 0, this.nodeId)).catch(() => undefined);
+    if (this.registered) {
+      await this.redis.call((r) => r.zadd(this.keys.nodes, 0, this.nodeId)).catch((error: unknown) => {
+        // Redis is away: the heartbeat then expires on its own, a TTL later.
+        this.log.debug({ err: error }, 'could not expire this node on close');
+      });
+    }
     await Promise.all([this.broker.close(), this.channels.close(), this.presence.close(), this.cache.close()]);
     await this.redis.close();
   }

@@ -75,9 +75,9 @@ describe('webhooks across three gateway processes', () => {
   });
 
   it('reports the members of a node killed with -9 once, and not those still connected elsewhere', async () => {
+    // Its clients keep trying to reconnect until after() (disconnecting them now would leave
+    // pusher-js waiting 30 s for a close handshake nobody answers).
     await (nodes[2] as NodeProcess).crash();
-    clients[2]?.disconnect();
-    clients[3]?.disconnect();
     await eventually('member_removed for u3', () => count('member_removed', 'u3') >= 1, 15_000);
     await settle();
     assert.equal(count('member_removed', 'u3'), 1);
