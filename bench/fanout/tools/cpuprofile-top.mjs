@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // Summarise V8 .cpuprofile files (from `node --cpu-prof`): self time per function and per file/package.
-// Usage: node tools/cpuprofile-top.mjs PROFILE.cpuprofile [more…] [--top 30]
+// Usage: node tools/cpuprofile-top.mjs PROFILE.cpuprofile [more…] [--top 30] [--busiest SECONDS]
+//   --busiest S: only the S-second span of the profile with the least idle time (the measured load,
+//                without start-up, connection set-up and teardown)
 
 import fs from 'node:fs';
 
 const argv = process.argv.slice(2);
 const topAt = argv.indexOf('--top');
 const TOP = topAt === -1 ? 30 : Number(argv[topAt + 1]);
-const files = argv.filter((a, i) => !a.startsWith('--') && i !== topAt + 1);
+const busiestAt = argv.indexOf('--busiest');
+const BUSIEST_US = busiestAt === -1 ? 0 : Number(argv[busiestAt + 1]) * 1e6;
+const files = argv.filter((a, i) => !a.startsWith('--') && i !== topAt + 1 && i !== busiestAt + 1);
 
 function where(cf) {
   const url = cf.url || '';
@@ -23,7 +27,28 @@ for (const file of files) {
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const self = new Map();
   let total = 0;
-  for (let i = 0; i < prof.samples.length; i++) {
+  let from = 0;
+  let to = prof.samples.length;
+  if (BUSIEST_US > 0) {
+    // Sliding window over sample times: keep the span with the most non-idle time.
+    const t = [];
+    let acc = 0;
+    for (let i = 0; i < prof.samples.length; i++) t.push((acc += prof.timeDeltas[i] || 0));
+    const busy = prof.samples.map((id, i) => (byId.get(id).callFrame.functionName === '(idle)' ? 0 : prof.timeDeltas[i] || 0));
+    let best = -1;
+    let lo = 0;
+    let sum = 0;
+    for (let hi = 0; hi < t.length; hi++) {
+      sum += busy[hi];
+      while (t[hi] - t[lo] > BUSIEST_US) sum -= busy[lo++];
+      if (sum > best) {
+        best = sum;
+        from = lo;
+        to = hi + 1;
+      }
+    }
+  }
+  for (let i = from; i < to; i++) {
     const dt = prof.timeDeltas[i] || 0;
     const n = byId.get(prof.samples[i]);
     const cf = n.callFrame;
