@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from './contract.js';
 import { NodeProcess } from './node-process.js';
-import { client, memberCount, subscribe, type Channel, type Pusher } from './pusher-clients.js';
+import { client, memberCount, sdk, subscribe, type Channel, type Pusher } from './pusher-clients.js';
 import { TestRedis } from './redis-server.js';
 
 interface HookEvent {
@@ -12,7 +12,7 @@ interface HookEvent {
   user_id?: string;
 }
 
-const HOLD_BACK_MS = 300;
+const HOLD_BACK_MS = 1000;
 
 /**
  * Webhooks with three nodes: each cluster-wide transition is reported by exactly one node, and a
@@ -51,6 +51,10 @@ describe('webhooks across three gateway processes', () => {
   });
 
   const count = (name: string, userId?: string): number => events.filter((e) => e.name === name && e.channel === 'presence-hooks' && (userId === undefined || e.user_id === userId)).length;
+  const usersOn = async (i: number): Promise<string[]> => {
+    const res = await sdk((nodes[i] as NodeProcess).port).get({ path: '/channels/presence-hooks/users' });
+    return ((await res.json()) as { users: Array<{ id: string }> }).users.map((u) => u.id);
+  };
   /** Duplicates have no event to wait for: give every node time to (wrongly) send one. */
   const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, HOLD_BACK_MS + 700));
 
@@ -72,6 +76,21 @@ describe('webhooks across three gateway processes', () => {
     await settle();
     assert.equal(count('channel_occupied'), 1);
     assert.deepEqual([count('member_added', 'u1'), count('member_added', 'u2'), count('member_added', 'u3')], [1, 1, 1]);
+  });
+
+  it('holds back the departure of a member who comes back on another node, and drops it', async () => {
+    const first = client((nodes[0] as NodeProcess).port, 'u4');
+    const second = client((nodes[1] as NodeProcess).port, 'u4');
+    clients.push(first, second);
+    await subscribe(first, 'presence-hooks');
+    await eventually('member_added for u4', () => count('member_added', 'u4') === 1);
+    await eventually('the second client is connected', () => second.connection.state === 'connected');
+    first.disconnect(); // u4 is gone from the cluster…
+    await eventually('node 0 saw u4 leave', async () => !(await usersOn(0)).includes('u4'));
+    await subscribe(second, 'presence-hooks'); // …and back, on another node, within the hold-back
+    await settle();
+    assert.equal(count('member_removed', 'u4'), 0);
+    assert.ok((await usersOn(1)).includes('u4'));
   });
 
   it('reports the members of a node killed with -9 once, and not those still connected elsewhere', async () => {
