@@ -1,6 +1,7 @@
 import type { App } from '../apps/app.js';
 import { channelNameProblem, channelTraits, userIdOfUserChannel } from '../protocol/channel-name.js';
 import { ServerFrames } from '../protocol/server-frame.js';
+import { isGatewayError } from '../protocol/errors.js';
 import { presenceChannelSignedString, privateChannelSignedString, verifyClientAuth } from '../protocol/signature.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { PresenceMember } from '../cluster/presence-store.js';
@@ -21,6 +22,12 @@ export interface SubscriptionOptions {
   readonly maxChannelsPerConnection: number;
   /** Longest user id accepted in presence channel_data and sign-in (Pusher: 128). */
   readonly maxUserIdLength: number;
+}
+
+/** How far a subscribe got, so a failure can be undone or refused correctly. */
+interface Attempt {
+  established: boolean;
+  presenceJoined: boolean;
 }
 
 /** Why a subscription was refused; becomes `pusher:subscription_error`. */
@@ -86,9 +93,11 @@ export class Subscriptions {
       this.hub.add(app.id, channel, conn);
       this.hub.hold(app.id, channel, conn);
     }
-    const attempt = { established: false };
+    const attempt = { established: false, presenceJoined: false };
     try {
       await this.establish(conn, channel, member, since, attempt);
+    } catch (error) {
+      await this.failed(conn, channel, member, attempt, error);
     } finally {
       if (!attempt.established) {
         if (snapshot) this.hub.remove(app.id, channel, conn);
@@ -99,8 +108,30 @@ export class Subscriptions {
     }
   }
 
+  /**
+   * A subscribe that threw (typically the shared state being unreachable). Before the connection
+   * holds the channel, it is refused with `pusher:subscription_error` so the client is not left
+   * pending, and a presence join already made is undone. After, the subscription stands: what did
+   * not reach the shared state is rebuilt from this node when the cluster recovers.
+   */
+  private async failed(conn: Connection, channel: string, member: PresenceMember | null, attempt: Attempt, error: unknown): Promise<void> {
+    if (attempt.established) {
+      conn.log.warn({ err: error, channel }, 'subscription kept; shared state not updated');
+      return;
+    }
+    if (member && attempt.presenceJoined) {
+      await this.cluster.presence.leave(conn.app.id, channel, conn.socketId, member.userId).catch((e: unknown) => conn.log.warn({ err: e, channel }, 'presence undo failed'));
+    }
+    if (isGatewayError(error)) {
+      this.refuse(conn, channel, new Refusal(error.kind.id, error.message, error.kind.httpStatus ?? 500));
+    } else {
+      conn.log.error({ err: error, channel }, 'subscribe failed');
+      this.refuse(conn, channel, new Refusal('InternalError', 'internal error', 500));
+    }
+  }
+
   /** The subscription proper; sets `attempt.established` once the connection holds the channel. */
-  private async establish(conn: Connection, channel: string, member: PresenceMember | null, since: string | undefined, attempt: { established: boolean }): Promise<void> {
+  private async establish(conn: Connection, channel: string, member: PresenceMember | null, since: string | undefined, attempt: Attempt): Promise<void> {
     const app = conn.app;
     const traits = channelTraits(channel);
     let presenceData: unknown = {};
@@ -111,6 +142,7 @@ export class Subscriptions {
         return this.refuse(conn, channel, new Refusal('LimitReached', `presence channel is full (${app.maxPresenceMembers} members)`, 403));
       }
       firstForUser = await this.cluster.presence.join(app.id, channel, conn.socketId, member);
+      attempt.presenceJoined = true;
       members.set(member.userId, member.userInfo);
       presenceData = presencePayload(members);
     }
@@ -326,7 +358,7 @@ export class Subscriptions {
           if (count === 0) return undefined;
           return this.cluster.broker.publish({ appId: app.id, channel, event: 'pusher_internal:subscription_count', data: JSON.stringify({ subscription_count: count }) });
         })
-        .catch(() => undefined);
+        .catch((error: unknown) => this.observer.error?.({ appId: app.id, code: 'SubscriptionCount', message: error instanceof Error ? error.message : String(error) }));
     }, 250);
     timer.unref();
     this.countTimers.set(key, timer);

@@ -164,6 +164,9 @@ describe('three gateway processes on one Redis', () => {
     const local = nextEvent(chat2, 'client-local');
     chat1.trigger('client-local', { during: 'outage' });
     assert.deepEqual(await local, { during: 'outage' }, 'a client event still reaches subscribers on the same node');
+    const refused = await nextEvent<{ type: string; status: number }>(a1.subscribe('presence-during-outage'), 'pusher:subscription_error');
+    assert.deepEqual([refused.type, refused.status], ['Unavailable', 503], 'a presence subscribe that needs Redis is refused, not left pending');
+    a1.unsubscribe('presence-during-outage');
 
     await redis.resume();
     await eventually('both nodes healthy again', async () => (await health(port(0))) === 'ok' && (await health(port(1))) === 'ok', 30_000);
