@@ -4,7 +4,7 @@ import type { Core } from '../core/core.js';
 import { validatePublish } from '../core/publisher.js';
 import { channelNameProblem, channelTraits } from '../protocol/channel-name.js';
 import { Errors, GatewayError } from '../protocol/errors.js';
-import type { AppTotals, Metrics } from './metrics.js';
+import { emptyTotals, type AppTotals, type Metrics } from './metrics.js';
 import type { AppSeries, RateHistory } from './rate-history.js';
 
 /** The parts of a running gateway the admin listener reads (a `Gateway` satisfies it). */
@@ -160,19 +160,3 @@ export class AdminApi {
   }
 }
 
-function emptyTotals(): AppTotals {
-  return {
-    connections: 0,
-    connectionsByTransport: {},
-    subscriptions: 0,
-    connects: 0,
-    disconnects: 0,
-    messagesIn: 0,
-    bytesIn: 0,
-    messagesOut: 0,
-    bytesOut: 0,
-    published: 0,
-    clientEvents: 0,
-    errors: 0,
-  };
-}

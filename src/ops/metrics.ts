@@ -32,9 +32,9 @@ export interface AppTotals {
 
 type AppLabel = 'app';
 
-/** The labelled children of one app, resolved once so that observer callbacks do no label lookups. */
-class AppMeters {
-  readonly totals: AppTotals = {
+/** All-zero totals for an app nothing has happened in yet. */
+export function emptyTotals(): AppTotals {
+  return {
     connections: 0,
     connectionsByTransport: {},
     subscriptions: 0,
@@ -48,6 +48,11 @@ class AppMeters {
     clientEvents: 0,
     errors: 0,
   };
+}
+
+/** The labelled children of one app, resolved once so that observer callbacks do no label lookups. */
+class AppMeters {
+  readonly totals: AppTotals = emptyTotals();
   readonly subscriptions;
   readonly subscribes;
   readonly rejections;

@@ -50,32 +50,7 @@ export function fallbackClient(
   });
 }
 
-interface Bindable<T> {
-  bind(event: string, cb: (data: T) => void): unknown;
-  unbind(event: string, cb: (data: T) => void): unknown;
-}
-
-/** Resolves with the data of the next `event` on a pusher-js channel or connection. */
-export function nextEvent<T = unknown>(target: Bindable<T>, event: string, timeoutMs = 15_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      target.unbind(event, handler);
-      reject(new Error(`timed out waiting for ${event}`));
-    }, timeoutMs);
-    const handler = (data: T): void => {
-      clearTimeout(timer);
-      target.unbind(event, handler);
-      resolve(data);
-    };
-    target.bind(event, handler);
-  });
-}
-
-/** Resolves once the client is connected; rejects if it fails or takes too long. */
-export async function connected(client: PusherClient, timeoutMs = 20_000): Promise<string> {
-  if (client.connection.state !== 'connected') await nextEvent(client.connection, 'connected', timeoutMs);
-  return client.connection.socket_id;
-}
+export { connected, nextEvent } from '../helpers/clients.js';
 
 /** The transport pusher-js is actually using. */
 export function transportOf(client: PusherClient): string {

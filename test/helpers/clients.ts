@@ -66,8 +66,13 @@ export function pusherClient(port: number, opts: ClientOptions = {}): Pusher {
   } as never);
 }
 
+interface Bindable<T> {
+  bind(event: string, cb: (data: T) => void): unknown;
+  unbind(event: string, cb: (data: T) => void): unknown;
+}
+
 /** Resolves with the data of the next `event` on a pusher-js channel or connection. */
-export function nextEvent<T = unknown>(target: { bind(event: string, cb: (data: T) => void): unknown; unbind(event: string, cb: (data: T) => void): unknown }, event: string, timeoutMs = 8000): Promise<T> {
+export function nextEvent<T = unknown>(target: Bindable<T>, event: string, timeoutMs = 15_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       target.unbind(event, handler);
@@ -82,16 +87,9 @@ export function nextEvent<T = unknown>(target: { bind(event: string, cb: (data: 
   });
 }
 
-export async function connected(client: Pusher): Promise<string> {
-  if (client.connection.state !== 'connected') {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`not connected: ${client.connection.state}`)), 8000);
-      client.connection.bind('connected', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
+/** Resolves with the socket id once the client is connected; rejects if it takes too long. */
+export async function connected(client: Pusher, timeoutMs = 20_000): Promise<string> {
+  if (client.connection.state !== 'connected') await nextEvent(client.connection, 'connected', timeoutMs);
   return client.connection.socket_id;
 }
 
