@@ -106,3 +106,24 @@ describe('real clients: pusher-js, laravel-echo and the pusher SDK on public cha
     assert.deepEqual(await namespaced, { order: 43 });
   });
 });
+
+describe('path prefix', () => {
+  test('pusher-js with wsPath and the SDK reach a gateway served under a prefix', async () => {
+    const gw = await startGateway({ pathPrefix: '/realtime' });
+    const { Pusher } = await import('../helpers/clients.js');
+    const p = new Pusher('app-key', { cluster: 'mt1', wsHost: '127.0.0.1', wsPort: gw.port, wsPath: '/realtime', forceTLS: false, enabledTransports: ['ws'], disableStats: true });
+    try {
+      await connected(p);
+      const ch = p.subscribe('prefixed');
+      await nextEvent(ch, 'pusher:subscription_succeeded');
+      const got = nextEvent(ch, 'e');
+      const res = await fetch(`http://127.0.0.1:${gw.port}/realtime/health`);
+      assert.equal(res.status, 200);
+      await serverSdk(gw.port).trigger('prefixed', 'e', 'via prefix');
+      assert.equal(await got, 'via prefix');
+    } finally {
+      p.disconnect();
+      await gw.stop();
+    }
+  });
+});
