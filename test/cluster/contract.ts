@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BrokerHandler, ChannelMessage, ControlMessage } from '../../src/cluster/broker.js';
 import type { Cluster } from '../../src/cluster/cluster.js';
+import type { Position } from '../../src/cluster/history-store.js';
 
 /**
  * The contract every Cluster implementation honours, as seen from one node. Each suite is run
@@ -244,6 +245,58 @@ export function cacheStoreContract(impl: string, make: NodeFactory): void {
       await cache.set(app, 'cache-t', { event: 'brief', data: '' }, 0.2);
       assert.deepEqual(await cache.get(app, 'cache-t'), { event: 'brief', data: '' });
       await eventually('the event expires', async () => (await cache.get(app, 'cache-t')) === undefined, 5000);
+    });
+  });
+}
+
+export function historyStoreContract(impl: string, make: NodeFactory): void {
+  withNode(`${impl} HistoryStore contract`, make, (node) => {
+    const limits = { maxEvents: 5, ttlSeconds: 60 };
+
+    it('assigns strictly increasing offsets in one epoch and replays everything after a position, in order', async () => {
+      const { history } = node().cluster;
+      const app = freshApp();
+      const positions = [];
+      for (let i = 1; i <= 4; i++) positions.push(await history.append(app, 'feed', { event: 'e', data: String(i) }, limits));
+      assert.deepEqual(positions.map((p) => p.offset), [1, 2, 3, 4]);
+      assert.equal(new Set(positions.map((p) => p.epoch)).size, 1);
+      const read = await history.since(app, 'feed', positions[1] as Position, 100);
+      assert.ok(read.recovered);
+      assert.deepEqual(read.events.map((e) => [e.offset, e.data]), [[3, '3'], [4, '4']]);
+      assert.deepEqual(await history.latest(app, 'feed'), positions[3]);
+    });
+
+    it('never returns a partial gap: trimmed, future and foreign positions are not recovered', async () => {
+      const { history } = node().cluster;
+      const app = freshApp();
+      let first: Position | undefined;
+      for (let i = 1; i <= 8; i++) {
+        const p = await history.append(app, 'short', { event: 'e', data: i }, limits);
+        first ??= p;
+      }
+      const trimmed = await history.since(app, 'short', first as Position, 100);
+      assert.deepEqual([trimmed.recovered, trimmed.recovered ? '' : trimmed.reason], [false, 'trimmed']);
+      const epoch = (first as Position).epoch;
+      const future = await history.since(app, 'short', { epoch, offset: 99 }, 100);
+      assert.deepEqual([future.recovered, future.recovered ? '' : future.reason], [false, 'future']);
+      const foreign = await history.since(app, 'short', { epoch: 'someone-else', offset: 1 }, 100);
+      assert.deepEqual([foreign.recovered, foreign.recovered ? '' : foreign.reason], [false, 'epoch']);
+      const otherApp = await history.since(freshApp(), 'short', { epoch, offset: 7 }, 100);
+      assert.equal(otherApp.recovered, false, "another app's position is not resumable");
+      const recent = await history.since(app, 'short', { epoch, offset: 4 }, 100);
+      assert.ok(recent.recovered);
+      assert.deepEqual(recent.events.map((e) => e.data), [5, 6, 7, 8]);
+    });
+
+    it('tip starts an epoch for a channel without history, and later events come after it', async () => {
+      const { history } = node().cluster;
+      const app = freshApp();
+      const tip = await history.tip(app, 'fresh', limits);
+      assert.equal(tip.offset, 0);
+      await history.append(app, 'fresh', { event: 'e', data: 'first' }, limits);
+      const read = await history.since(app, 'fresh', tip, 100);
+      assert.ok(read.recovered);
+      assert.deepEqual(read.events.map((e) => e.data), ['first']);
     });
   });
 }
