@@ -47,6 +47,11 @@ export class LocalPresenceStore implements PresenceStore {
     return this.apps.get(appId)?.get(channel)?.size ?? 0;
   }
 
+  async present(appId: string, channel: string, userIds: readonly string[]): Promise<Set<string>> {
+    const users = this.apps.get(appId)?.get(channel);
+    return new Set(userIds.filter((id) => users?.has(id)));
+  }
+
   async forgetNode(): Promise<DepartedMember[]> {
     return [];
   }

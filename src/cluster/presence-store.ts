@@ -27,6 +27,8 @@ export interface PresenceStore {
   /** Members (user id → user_info) in join order of their first connection. */
   members(appId: string, channel: string): Promise<Map<string, unknown>>;
   memberCount(appId: string, channel: string): Promise<number>;
+  /** Which of `userIds` are members now (cost grows with `userIds`, not with the channel). */
+  present(appId: string, channel: string, userIds: readonly string[]): Promise<Set<string>>;
   /** Removes every connection a dead node held; returns the members that left entirely. */
   forgetNode(nodeId: string): Promise<DepartedMember[]>;
   close(): Promise<void>;

@@ -131,6 +131,13 @@ export class RedisPresenceStore implements PresenceStore {
     return this.redis.call((r) => r.zcard(this.keys.memberOrder(appId, channel)));
   }
 
+  async present(appId: string, channel: string, userIds: readonly string[]): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    const key = this.keys.memberOrder(appId, channel);
+    const scores = await this.redis.call((r) => r.zmscore(key, ...userIds));
+    return new Set(userIds.filter((_, i) => scores[i] !== null));
+  }
+
   async forgetNode(nodeId: string): Promise<DepartedMember[]> {
     const gone = (await this.redis.script(FORGET, [this.keys.nodePresence(nodeId)], [this.keys.prefix])) as string[];
     return gone.map((entry) => {

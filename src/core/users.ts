@@ -70,7 +70,7 @@ export class Users {
       await this.cluster.broker.control({ type: 'user-status', appId: app.id, userId: id, online: true });
     }
     if (watchlist.length > 0 && !conn.closing) {
-      const online = await this.cluster.presence.members(app.id, ONLINE_CHANNEL);
+      const online = await this.cluster.presence.present(app.id, ONLINE_CHANNEL, watchlist);
       const onlineIds = watchlist.filter((w) => online.has(w));
       const offlineIds = watchlist.filter((w) => !online.has(w));
       const events: Array<{ name: 'online' | 'offline'; user_ids: string[] }> = [];

@@ -171,6 +171,18 @@ export function presenceStoreContract(impl: string, make: NodeFactory): void {
       assert.deepEqual(await presence.members(app, 'presence-r'), new Map());
     });
 
+    it('present() answers for the asked ids only', async () => {
+      const { presence } = node().cluster;
+      const app = freshApp();
+      await presence.join(app, 'presence-p', '3.1', { userId: 'on', userInfo: undefined });
+      await presence.join(app, 'presence-p', '3.2', { userId: 'also-on', userInfo: undefined });
+      assert.deepEqual(await presence.present(app, 'presence-p', ['on', 'off', 'also-on']), new Set(['on', 'also-on']));
+      assert.deepEqual(await presence.present(app, 'presence-p', []), new Set());
+      assert.deepEqual(await presence.present(freshApp(), 'presence-p', ['on']), new Set(), 'another app');
+      await presence.leave(app, 'presence-p', '3.1', 'on');
+      assert.deepEqual(await presence.present(app, 'presence-p', ['on', 'also-on']), new Set(['also-on']));
+    });
+
     it('lists members with their user_info in order of first connection', async () => {
       const { presence } = node().cluster;
       const app = freshApp();
