@@ -172,6 +172,8 @@ export class Subscriptions {
       // `latest` only asks where history stands; a channel without history has nothing to say.
       else if (since !== SINCE_LATEST) conn.send(ServerFrames.resume(channel, false, undefined, 'channel has no history'));
     }
+    // Live frames held for the snapshot may flow now, without waiting on the updates below.
+    this.hub.release(app.id, channel, conn);
 
     if (member && firstForUser) {
       await this.cluster.broker.publish({
