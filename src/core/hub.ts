@@ -104,12 +104,19 @@ export class Hub {
       local.pending = [];
       const hasExclusions = local.hasExclusions;
       local.hasExclusions = false;
-      const batch = new FrameBatch(pending.map((p) => p.frame));
       let written = pending.length * local.subscribers.size;
       if (!hasExclusions && local.holders === 0) {
-        for (const subscriber of local.subscribers) subscriber.link.sendBatch(batch);
+        // The common case: everyone gets everything. One frame needs no batch object at all.
+        if (pending.length === 1) {
+          const frame = (pending[0] as PendingFrame).frame;
+          for (const subscriber of local.subscribers) subscriber.link.send(frame);
+        } else {
+          const batch = new FrameBatch(pending.map((p) => p.frame));
+          for (const subscriber of local.subscribers) subscriber.link.sendBatch(batch);
+        }
       } else {
         written = 0;
+        let batch: FrameBatch | undefined;
         for (const subscriber of local.subscribers) {
           const held = local.holders > 0 ? subscriber.held?.get(local.name) : undefined;
           if (held) {
@@ -119,24 +126,21 @@ export class Hub {
             if (frames.length > 0) subscriber.link.sendBatch(new FrameBatch(frames));
             written += frames.length;
           } else {
-            subscriber.link.sendBatch(batch);
+            subscriber.link.sendBatch((batch ??= new FrameBatch(pending.map((p) => p.frame))));
             written += pending.length;
           }
         }
       }
       this.deliveries += written;
-      if (this.observer.delivered) this.reportDelivery(local, batch, written);
+      if (this.observer.delivered) this.reportDelivery(local, pending, written);
     }
   };
 
-  private reportDelivery(local: LocalChannel, batch: FrameBatch, written: number): void {
-    // The transport caches the batch's wire bytes on first write; without them, the text is close.
-    let batchBytes = batch.wire?.length;
-    if (batchBytes === undefined) {
-      batchBytes = 0;
-      for (const frame of batch.frames) batchBytes += frame.wire?.length ?? frame.text.length;
-    }
-    const messages = batch.frames.length;
+  private reportDelivery(local: LocalChannel, pending: readonly PendingFrame[], written: number): void {
+    // The transport caches each frame's wire bytes on first write; without them, the text is close.
+    let batchBytes = 0;
+    for (const p of pending) batchBytes += p.frame.wire?.length ?? p.frame.text.length;
+    const messages = pending.length;
     this.observer.delivered?.({
       appId: local.appId,
       channel: local.name,

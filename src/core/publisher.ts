@@ -5,7 +5,7 @@ import { Errors, fail } from '../protocol/errors.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { CoreObserver } from './observer.js';
 import { historyLimitsFor } from './history-rules.js';
-import { formatPosition } from '../cluster/history-store.js';
+import { formatPosition, type HistoryLimits } from '../cluster/history-store.js';
 
 /** One event to publish, as the HTTP API and the queue receive it. */
 export interface PublishRequest {
@@ -80,16 +80,25 @@ export class Publisher {
 
   async publish(app: App, request: PublishRequest): Promise<void> {
     if (!this.cluster.healthy()) fail(Errors.Unavailable, 'the cluster is unavailable; try again');
-    await Promise.all(
-      request.channels.map(async (channel) => {
-        if (channelTraits(channel).cache) {
-          await this.cluster.cache.set(app.id, channel, { event: request.name, data: request.data }, app.cacheTtlSeconds);
-        }
-        const limits = historyLimitsFor(app, channel);
-        const position = limits ? formatPosition(await this.cluster.history.append(app.id, channel, { event: request.name, data: request.data }, limits)) : undefined;
-        await this.cluster.broker.publish({ appId: app.id, channel, event: request.name, data: request.data, exceptSocketId: request.socketId, position });
-        this.observer.published?.({ appId: app.id, channel, event: request.name, bytes: request.data.length, data: request.data });
-      }),
-    );
+    // A plain loop: this runs once per channel of every publish, so no closure or extra promise
+    // unless the channel stores something (cache, history) first.
+    const handedOn: Promise<void>[] = [];
+    for (const channel of request.channels) {
+      const limits = historyLimitsFor(app, channel);
+      if (limits || channelTraits(channel).cache) handedOn.push(this.publishStored(app, request, channel, limits));
+      else handedOn.push(this.cluster.broker.publish({ appId: app.id, channel, event: request.name, data: request.data, exceptSocketId: request.socketId }));
+      this.observer.published?.({ appId: app.id, channel, event: request.name, bytes: request.data.length, data: request.data });
+    }
+    await Promise.all(handedOn);
   }
+
+  /** Cache channels remember the event, history channels give it a position, before it fans out. */
+  private async publishStored(app: App, request: PublishRequest, channel: string, limits: HistoryLimits | undefined): Promise<void> {
+    if (channelTraits(channel).cache) {
+      await this.cluster.cache.set(app.id, channel, { event: request.name, data: request.data }, app.cacheTtlSeconds);
+    }
+    const position = limits ? formatPosition(await this.cluster.history.append(app.id, channel, { event: request.name, data: request.data }, limits)) : undefined;
+    await this.cluster.broker.publish({ appId: app.id, channel, event: request.name, data: request.data, exceptSocketId: request.socketId, position });
+  }
+
 }

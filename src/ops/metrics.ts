@@ -66,6 +66,9 @@ class AppMeters {
   readonly clientEvents;
   readonly slowConsumers;
   private readonly transports = new Map<string, { connections: Gauge.Internal<string>; connects: Counter.Internal }>();
+  /** Per-delivery figures are plain numbers on the hot path; `sync` adds them to the counters at scrape. */
+  publishedBytesTotal = 0;
+  private readonly exported = { messagesOut: 0, bytesOut: 0, published: 0, publishedBytes: 0 };
 
   constructor(
     private readonly m: Metrics,
@@ -86,6 +89,20 @@ class AppMeters {
     this.slowConsumers = m.slowConsumerDisconnects.labels(app);
     // Counters start at an explicit 0 so rate() and alerts see the series before the first event.
     for (const c of [this.subscribes, this.rejections, this.messagesIn, this.bytesIn, this.messagesOut, this.bytesOut, this.published, this.publishedBytes, this.clientEvents, this.slowConsumers]) c.inc(0);
+  }
+
+  /** Adds what the hot path counted since the last scrape to the Prometheus counters. */
+  sync(): void {
+    const t = this.totals;
+    const e = this.exported;
+    this.messagesOut.inc(t.messagesOut - e.messagesOut);
+    this.bytesOut.inc(t.bytesOut - e.bytesOut);
+    this.published.inc(t.published - e.published);
+    this.publishedBytes.inc(this.publishedBytesTotal - e.publishedBytes);
+    e.messagesOut = t.messagesOut;
+    e.bytesOut = t.bytesOut;
+    e.published = t.published;
+    e.publishedBytes = this.publishedBytesTotal;
   }
 
   transport(kind: string): { connections: Gauge.Internal<string>; connects: Counter.Internal } {
@@ -184,8 +201,13 @@ export class Metrics {
     });
     this.messagesIn = counter('switchboard_messages_in_total', 'Frames received from clients', ['app']);
     this.bytesIn = counter('switchboard_bytes_in_total', 'Bytes of frames received from clients', ['app']);
-    this.messagesOut = counter('switchboard_messages_out_total', 'Channel events written to subscribers (events x recipients)', ['app']);
-    this.bytesOut = counter('switchboard_bytes_out_total', 'Bytes of channel events written to subscribers', ['app']);
+    // Written once per delivery batch or publish: counted in plain numbers, added at scrape time.
+    const syncHot = (): void => {
+      for (const meters of apps.values()) meters.sync();
+    };
+    const hotCounter = (name: string, help: string): Counter<AppLabel> => new Counter({ name, help, labelNames: ['app'], registers: r, collect: syncHot });
+    this.messagesOut = hotCounter('switchboard_messages_out_total', 'Channel events written to subscribers (events x recipients)');
+    this.bytesOut = hotCounter('switchboard_bytes_out_total', 'Bytes of channel events written to subscribers');
     this.fanout = new Histogram({
       name: 'switchboard_fanout_recipients',
       help: 'Local subscribers each channel event was written to',
@@ -193,8 +215,8 @@ export class Metrics {
       buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000, 10_000, 50_000],
       registers: r,
     });
-    this.published = counter('switchboard_published_total', 'Events published by the application (HTTP API or queue), one per channel', ['app']);
-    this.publishedBytes = counter('switchboard_published_bytes_total', 'Bytes of event data published by the application', ['app']);
+    this.published = hotCounter('switchboard_published_total', 'Events published by the application (HTTP API or queue), one per channel');
+    this.publishedBytes = hotCounter('switchboard_published_bytes_total', 'Bytes of event data published by the application');
     this.clientEvents = counter('switchboard_client_events_total', 'Client events relayed', ['app']);
     this.errors = counter('switchboard_errors_total', 'Errors reported to clients, by catalogue id', ['app', 'code']);
     this.apiRequests = counter('switchboard_http_requests_total', 'HTTP API requests, by route and status', ['route', 'method', 'status']);
@@ -322,17 +344,14 @@ export class Metrics {
       delivered: (e) => {
         const a = this.app(e.appId);
         const count = e.deliveries;
-        a.messagesOut.inc(count);
-        a.bytesOut.inc(e.bytes);
         for (let i = 0; i < e.messages; i++) a.fanout.observe(e.recipients);
         a.totals.messagesOut += count;
         a.totals.bytesOut += e.bytes;
       },
       published: (e) => {
         const a = this.app(e.appId);
-        a.published.inc();
-        a.publishedBytes.inc(e.bytes);
         a.totals.published++;
+        a.publishedBytesTotal += e.bytes;
       },
       clientEvent: (e) => {
         const a = this.app(e.appId);
