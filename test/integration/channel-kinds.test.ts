@@ -6,28 +6,38 @@ import { connected, nextEvent, pusherClient, serverSdk, signedIn, type ClientOpt
 import { RawClient } from '../helpers/raw-client.js';
 import { api, channelAuth } from '../helpers/sign.js';
 
-describe('private, presence, encrypted and cache channels with real clients', () => {
+/** A gateway per suite and pusher-js clients that are disconnected when it ends. */
+function withGateway(flags: Record<string, unknown>): { client: (opts?: ClientOptions) => Pusher; port: () => number } {
   let gw: TestGateway;
   const clients: Pusher[] = [];
-  const client = (opts: ClientOptions = {}): Pusher => {
-    const c = pusherClient(gw.port, opts);
-    clients.push(c);
-    return c;
-  };
   before(async () => {
-    gw = await startGateway({ apps: [testApp({ clientEvents: true, subscriptionCountEvents: true, maxPresenceMembers: 3, cacheTtlSeconds: 60 })] });
+    gw = await startGateway(flags);
   });
   after(async () => {
     for (const c of clients) c.disconnect();
     await gw.stop();
   });
+  return {
+    client: (opts: ClientOptions = {}) => {
+      const c = pusherClient(gw.port, opts);
+      clients.push(c);
+      return c;
+    },
+    port: () => gw.port,
+  };
+}
+
+describe('private, presence, encrypted and cache channels with real clients', () => {
+  const env = withGateway({ apps: [testApp({ clientEvents: true, subscriptionCountEvents: true, maxPresenceMembers: 3, cacheTtlSeconds: 60 })] });
+  const client = env.client;
+  const gwPort = (): number => env.port();
 
   test('private channel: authorized via the SDK, events delivered', async () => {
     const p = client();
     const ch = p.subscribe('private-orders');
     await nextEvent(ch, 'pusher:subscription_succeeded');
     const got = nextEvent(ch, 'paid');
-    await serverSdk(gw.port).trigger('private-orders', 'paid', { id: 1 });
+    await serverSdk(gwPort()).trigger('private-orders', 'paid', { id: 1 });
     assert.deepEqual(await got, { id: 1 });
   });
 
@@ -42,14 +52,14 @@ describe('private, presence, encrypted and cache channels with real clients', ()
     const w = watcher.subscribe('private-secret');
     await nextEvent(w, 'pusher:subscription_succeeded');
     const seen = nextEvent(w, 'leak');
-    await serverSdk(gw.port).trigger('private-secret', 'leak', 'x');
+    await serverSdk(gwPort()).trigger('private-secret', 'leak', 'x');
     await seen;
     assert.equal(leaked, 0);
   });
 
   test('replayed signatures (another socket, another channel) are refused', async () => {
-    const a = await RawClient.established(gw.port);
-    const b = await RawClient.established(gw.port);
+    const a = await RawClient.established(gwPort());
+    const b = await RawClient.established(gwPort());
     const stolen = channelAuth(a.socketId, 'private-x');
     const r1 = await b.client.subscribe('private-x', { auth: stolen });
     assert.equal(r1.event, 'pusher:subscription_error');
@@ -92,15 +102,15 @@ describe('private, presence, encrypted and cache channels with real clients', ()
     const members2 = await nextEvent<{ count: number }>(b2, 'pusher:subscription_succeeded');
     assert.equal(members2.count, 2, 'second tab does not add a member');
     // HTTP API agrees.
-    const users = await api(gw.port, 'GET', '/apps/app-id/channels/presence-room/users');
+    const users = await api(gwPort(), 'GET', '/apps/app-id/channels/presence-room/users');
     assert.deepEqual((users.body['users'] as Array<{ id: string }>).map((u) => u.id).sort(), ['alice', 'bob']);
-    const info = await api(gw.port, 'GET', '/apps/app-id/channels/presence-room', undefined, { extra: { info: 'user_count,subscription_count' } });
+    const info = await api(gwPort(), 'GET', '/apps/app-id/channels/presence-room', undefined, { extra: { info: 'user_count,subscription_count' } });
     assert.deepEqual(info.body, { occupied: true, user_count: 2, subscription_count: 3 });
-    const list = await api(gw.port, 'GET', '/apps/app-id/channels', undefined, { extra: { filter_by_prefix: 'presence-', info: 'user_count' } });
+    const list = await api(gwPort(), 'GET', '/apps/app-id/channels', undefined, { extra: { filter_by_prefix: 'presence-', info: 'user_count' } });
     assert.deepEqual(list.body, { channels: { 'presence-room': { user_count: 2 } } });
     bob1.disconnect();
     // One tab closed: bob is still a member, so no leaving yet. Close the second one.
-    const check = await api(gw.port, 'GET', '/apps/app-id/channels/presence-room/users');
+    const check = await api(gwPort(), 'GET', '/apps/app-id/channels/presence-room/users');
     assert.equal((check.body['users'] as unknown[]).length, 2);
     bob2.disconnect();
     await left;
@@ -125,7 +135,7 @@ describe('private, presence, encrypted and cache channels with real clients', ()
   });
 
   test('presence channel_data that is not JSON or lacks user_id is refused', async () => {
-    const { client: raw, socketId } = await RawClient.established(gw.port);
+    const { client: raw, socketId } = await RawClient.established(gwPort());
     for (const channelData of ['not json', '{"user_info":{}}', '[]', '{"user_id":""}']) {
       const res = await raw.subscribe('presence-bad', { auth: channelAuth(socketId, 'presence-bad', channelData), channel_data: channelData });
       assert.equal(res.event, 'pusher:subscription_error', channelData);
@@ -155,7 +165,7 @@ describe('private, presence, encrypted and cache channels with real clients', ()
   });
 
   test('client events refused on public, encrypted and unsubscribed channels; rate limit 4301', async () => {
-    const { client: raw, socketId } = await RawClient.established(gw.port);
+    const { client: raw, socketId } = await RawClient.established(gwPort());
     await raw.subscribe('public-c');
     await raw.subscribe('private-encrypted-c', { auth: channelAuth(socketId, 'private-encrypted-c') });
     for (const channel of ['public-c', 'private-encrypted-c', 'private-not-subscribed']) {
@@ -164,7 +174,7 @@ describe('private, presence, encrypted and cache channels with real clients', ()
       assert.match(String((err.data as { message: string }).message), /only allowed|not subscribed/);
     }
     await raw.subscribe('private-rate', { auth: channelAuth(socketId, 'private-rate') });
-    const listener = await RawClient.established(gw.port);
+    const listener = await RawClient.established(gwPort());
     await listener.client.subscribe('private-rate', { auth: channelAuth(listener.socketId, 'private-rate') });
     for (let i = 0; i < 15; i++) raw.send({ event: 'client-flood', channel: 'private-rate', data: { i } });
     const limited = await raw.next((f) => f.event === 'pusher:error' && (f.data as { code: number }).code === 4301);
@@ -185,10 +195,10 @@ describe('private, presence, encrypted and cache channels with real clients', ()
     const p = client();
     const ch = p.subscribe('private-encrypted-vault');
     await nextEvent(ch, 'pusher:subscription_succeeded');
-    const raw = await RawClient.established(gw.port);
+    const raw = await RawClient.established(gwPort());
     await raw.client.subscribe('private-encrypted-vault', { auth: channelAuth(raw.socketId, 'private-encrypted-vault') });
     const got = nextEvent(ch, 'secret');
-    await serverSdk(gw.port).trigger('private-encrypted-vault', 'secret', { pin: 1234 });
+    await serverSdk(gwPort()).trigger('private-encrypted-vault', 'secret', { pin: 1234 });
     assert.deepEqual(await got, { pin: 1234 });
     const seen = await raw.client.next('secret');
     assert.ok(JSON.stringify(seen.data).includes('ciphertext') && !JSON.stringify(seen.data).includes('1234'));
@@ -199,14 +209,14 @@ describe('private, presence, encrypted and cache channels with real clients', ()
     const first = client();
     const miss = nextEvent(first.subscribe('cache-prices'), 'pusher:cache_miss');
     await miss;
-    await serverSdk(gw.port).trigger('cache-prices', 'price', { eur: 1 });
-    await serverSdk(gw.port).trigger('cache-prices', 'price', { eur: 2 });
+    await serverSdk(gwPort()).trigger('cache-prices', 'price', { eur: 1 });
+    await serverSdk(gwPort()).trigger('cache-prices', 'price', { eur: 2 });
     const late = client();
     const cached = await nextEvent(late.subscribe('cache-prices'), 'price');
     assert.deepEqual(cached, { eur: 2 });
-    const info = await api(gw.port, 'GET', '/apps/app-id/channels/cache-prices', undefined, { extra: { info: 'cache' } });
+    const info = await api(gwPort(), 'GET', '/apps/app-id/channels/cache-prices', undefined, { extra: { info: 'cache' } });
     assert.deepEqual(info.body['cache'], { event: 'price', data: '{"eur":2}' });
-    const wrong = await api(gw.port, 'GET', '/apps/app-id/channels/plain', undefined, { extra: { info: 'cache' } });
+    const wrong = await api(gwPort(), 'GET', '/apps/app-id/channels/plain', undefined, { extra: { info: 'cache' } });
     assert.equal(wrong.status, 400);
   });
 
@@ -222,20 +232,9 @@ describe('private, presence, encrypted and cache channels with real clients', ()
 });
 
 describe('user sign-in', () => {
-  let gw: TestGateway;
-  const clients: Pusher[] = [];
-  const client = (opts: ClientOptions = {}): Pusher => {
-    const c = pusherClient(gw.port, opts);
-    clients.push(c);
-    return c;
-  };
-  before(async () => {
-    gw = await startGateway({ apps: [testApp(), testApp({ id: 'strict', key: 'strict-key', requireSignin: true, signinGraceSeconds: 1 })] });
-  });
-  after(async () => {
-    for (const c of clients) c.disconnect();
-    await gw.stop();
-  });
+  const env = withGateway({ apps: [testApp(), testApp({ id: 'strict', key: 'strict-key', requireSignin: true, signinGraceSeconds: 1 })] });
+  const client = env.client;
+  const gwPort = (): number => env.port();
 
   test('signin, sendToUser reaches every connection of the user, terminateUserConnections closes them', async () => {
     const tab1 = client({ user: { id: 'u-42' } });
@@ -245,10 +244,10 @@ describe('user sign-in', () => {
     const got = Promise.all([tab1, tab2].map((c) => new Promise((resolve) => c.user.bind('notice', resolve))));
     let strangerGot = 0;
     stranger.user.bind('notice', () => strangerGot++);
-    await serverSdk(gw.port).sendToUser('u-42', 'notice', { hi: true });
+    await serverSdk(gwPort()).sendToUser('u-42', 'notice', { hi: true });
     assert.deepEqual(await got, [{ hi: true }, { hi: true }]);
     const closed = Promise.all([tab1, tab2].map((c) => nextEvent(c.connection, 'state_change')));
-    await serverSdk(gw.port).terminateUserConnections('u-42');
+    await serverSdk(gwPort()).terminateUserConnections('u-42');
     await closed;
     assert.notEqual(tab1.connection.state, 'connected');
     assert.equal(stranger.connection.state, 'connected');
@@ -256,7 +255,7 @@ describe('user sign-in', () => {
   });
 
   test("another user's #server-to-user- channel is refused", async () => {
-    const { client: raw } = await RawClient.established(gw.port);
+    const { client: raw } = await RawClient.established(gwPort());
     const r = await raw.subscribe('#server-to-user-u-42');
     assert.equal(r.event, 'pusher:subscription_error');
     raw.close();
@@ -264,7 +263,7 @@ describe('user sign-in', () => {
 
   test('sign-in with a forged signature or malformed user_data closes 4009', async () => {
     for (const [userData, forge] of [['{"id":"x"}', true], ['not json', false], ['{"id":""}', false], ['{"id":5}', false]] as const) {
-      const { client: raw, socketId } = await RawClient.established(gw.port);
+      const { client: raw, socketId } = await RawClient.established(gwPort());
       const auth = channelAuth(socketId, '', undefined, forge ? 'wrong' : 'app-secret').split(':')[0] + ':' + (await import('node:crypto')).createHmac('sha256', forge ? 'wrong' : 'app-secret').update(`${socketId}::user::${userData}`).digest('hex');
       raw.send({ event: 'pusher:signin', data: { auth, user_data: userData } });
       assert.equal((await raw.closed).code, 4009, userData);
@@ -272,13 +271,13 @@ describe('user sign-in', () => {
   });
 
   test('apps that require sign-in close unsigned connections with 4009 after the grace period', async () => {
-    const { client: raw } = await RawClient.established(gw.port, { key: 'strict-key' });
+    const { client: raw } = await RawClient.established(gwPort(), { key: 'strict-key' });
     const closed = await raw.closed;
     assert.equal(closed.code, 4009);
   });
 
   test('presence without channel_data uses the signed-in user', async () => {
-    const { client: raw, socketId } = await RawClient.established(gw.port);
+    const { client: raw, socketId } = await RawClient.established(gwPort());
     const { createHmac } = await import('node:crypto');
     const userData = JSON.stringify({ id: 'solo', user_info: { name: 'Solo' } });
     raw.send({ event: 'pusher:signin', data: { auth: `app-key:${createHmac('sha256', 'app-secret').update(`${socketId}::user::${userData}`).digest('hex')}`, user_data: userData } });
