@@ -180,6 +180,13 @@ export function pusherRoutes(core: Core): ApiRoute[] {
   const requireCluster = (): void => {
     if (!cluster.healthy()) throw new GatewayError(Errors.Unavailable, 'cluster state is unavailable; try again');
   };
+  /** The `:channel` of a route that reads cluster state, checked (503 / 400) before anything runs. */
+  const clusterChannel = (params: Readonly<Record<string, string>>): string => {
+    requireCluster();
+    const channel = params['channel'] as string;
+    requireChannel(channel);
+    return channel;
+  };
 
   async function channelInfo(app: App, channel: string, info: Set<string>): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
@@ -264,9 +271,7 @@ export function pusherRoutes(core: Core): ApiRoute[] {
       path: '/channels/:channel',
       name: 'channel',
       async handle({ app, params, query }) {
-        requireCluster();
-        const channel = params['channel'] as string;
-        requireChannel(channel);
+        const channel = clusterChannel(params);
         const info = infoFields(query);
         const traits = channelTraits(channel);
         for (const field of info) {
@@ -288,9 +293,7 @@ export function pusherRoutes(core: Core): ApiRoute[] {
       path: '/channels/:channel/users',
       name: 'channel_users',
       async handle({ app, params }) {
-        requireCluster();
-        const channel = params['channel'] as string;
-        requireChannel(channel);
+        const channel = clusterChannel(params);
         if (channelTraits(channel).kind !== 'presence') throw new GatewayError(Errors.BadRequest, 'users are only available for presence channels');
         const members = await cluster.presence.members(app.id, channel);
         return { users: [...members.keys()].map((id) => ({ id })) };
@@ -301,9 +304,7 @@ export function pusherRoutes(core: Core): ApiRoute[] {
       path: '/channels/:channel/history',
       name: 'channel_history',
       async handle({ app, params, query }) {
-        requireCluster();
-        const channel = params['channel'] as string;
-        requireChannel(channel);
+        const channel = clusterChannel(params);
         return channelHistory(cluster.history, app, channel, query);
       },
     },

@@ -5,7 +5,7 @@
 // Usage: node servers/batched-server.mjs PORT   (listens on 127.0.0.1)
 
 import http from 'node:http';
-import { WebSocketServer } from 'ws';
+import { acceptSubscribers } from './subscribers.mjs';
 import { readBody } from './read-body.mjs';
 
 const port = Number(process.argv[2] || 7104);
@@ -62,31 +62,6 @@ const server = http.createServer(async (req, res) => {
   res.writeHead(req.url === '/' ? 200 : 404).end('ok');
 });
 
-const wss = new WebSocketServer({ server });
-wss.on('connection', (ws) => {
-  const mine = new Set();
-  ws.on('message', (raw) => {
-    let msg;
-    try {
-      msg = JSON.parse(raw);
-    } catch {
-      return;
-    }
-    if (typeof msg.subscribe !== 'string') return;
-    let set = channels.get(msg.subscribe);
-    if (!set) channels.set(msg.subscribe, (set = new Set()));
-    set.add(ws);
-    mine.add(msg.subscribe);
-    ws.send(JSON.stringify({ subscribed: msg.subscribe }));
-  });
-  ws.on('close', () => {
-    for (const name of mine) {
-      const set = channels.get(name);
-      set.delete(ws);
-      if (set.size === 0) channels.delete(name);
-    }
-  });
-  ws.on('error', () => ws.terminate());
-});
+acceptSubscribers(server, channels);
 
 server.listen(port, '127.0.0.1', () => console.log(`batched broadcast server on 127.0.0.1:${port}`));
