@@ -20,7 +20,8 @@ export interface CoreObserver {
   cacheMiss?(e: { appId: string; channel: string }): void;
   userOnline?(e: { appId: string; userId: string }): void;
   userOffline?(e: { appId: string; userId: string }): void;
-  published?(e: { appId: string; channel: string; event: string; bytes: number; data?: string }): void;
+  /** One event published by the application to `channels` (once per publish, not per channel); `bytes` is the data's size. */
+  published?(e: { appId: string; channels: readonly string[]; event: string; bytes: number; data: string }): void;
   error?(e: { appId: string; socketId?: string; code: string; message: string }): void;
   /** One frame arrived from a client (before validation); `bytes` is its UTF-8 size. */
   messageReceived?(e: { appId: string; socketId: string; bytes: number }): void;

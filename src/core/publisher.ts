@@ -87,8 +87,8 @@ export class Publisher {
       const limits = historyLimitsFor(app, channel);
       if (limits || channelTraits(channel).cache) handedOn.push(this.publishStored(app, request, channel, limits));
       else handedOn.push(this.cluster.broker.publish({ appId: app.id, channel, event: request.name, data: request.data, exceptSocketId: request.socketId }));
-      this.observer.published?.({ appId: app.id, channel, event: request.name, bytes: request.data.length, data: request.data });
     }
+    this.observer.published?.({ appId: app.id, channels: request.channels, event: request.name, bytes: request.data.length, data: request.data });
     await Promise.all(handedOn);
   }
 

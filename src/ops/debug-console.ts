@@ -166,7 +166,10 @@ export class DebugConsole {
       channelVacated: (e) => this.record({ type: 'vacated', appId: e.appId, channel: e.channel }),
       memberAdded: (e) => this.record({ type: 'member_added', appId: e.appId, channel: e.channel, userId: e.userId }),
       memberRemoved: (e) => this.record({ type: 'member_removed', appId: e.appId, channel: e.channel, userId: e.userId }),
-      published: (e) => this.record({ type: 'publish', appId: e.appId, channel: e.channel, event: e.event, detail: e.data }),
+      published: (e) => {
+        if (this.watchers.size === 0) return;
+        for (const channel of e.channels) this.record({ type: 'publish', appId: e.appId, channel, event: e.event, detail: e.data });
+      },
       clientEvent: (e) =>
         this.record({ type: 'client_event', appId: e.appId, channel: e.channel, event: e.event, socketId: e.socketId, userId: e.userId, detail: () => JSON.stringify(e.data) ?? '' }),
       error: (e) => this.record({ type: 'error', appId: e.appId, socketId: e.socketId, event: e.code, detail: e.message }),

@@ -5,6 +5,9 @@ import { EncodedFrame } from './encoded-frame.js';
  * Pusher double-encodes (connection_established, subscription_succeeded, member events…) are
  * JSON strings inside the JSON, exactly as pusher-js expects.
  */
+/** The escaped parts of the last string-data channel event `channelEvent` encoded. */
+let lastEvent = { event: '', data: '', head: '', tail: '' };
+
 export const ServerFrames = {
   connectionEstablished(socketId: string, activityTimeout: number): string {
     return JSON.stringify({
@@ -61,6 +64,12 @@ export const ServerFrames = {
    * carry any JSON value. Extra fields (`user_id`, `position`) are added only when present.
    */
   channelEvent(channel: string, event: string, data: unknown, userId?: string, position?: string): string {
+    if (userId === undefined && position === undefined && typeof data === 'string') {
+      // One publish to many channels encodes the same event and data once per channel: keep the
+      // escaped parts of the last one and only escape the channel name.
+      if (event !== lastEvent.event || data !== lastEvent.data) lastEvent = { event, data, head: `{"event":${JSON.stringify(event)},"channel":`, tail: `,"data":${JSON.stringify(data)}}` };
+      return lastEvent.head + JSON.stringify(channel) + lastEvent.tail;
+    }
     const frame: Record<string, unknown> = { event, channel, data };
     if (userId !== undefined) frame['user_id'] = userId;
     if (position !== undefined) frame['position'] = position;

@@ -45,7 +45,7 @@ async function queueGateway(
   const waiters: Array<() => void> = [];
   const observer: CoreObserver = {
     published: (e) => {
-      published.push({ channel: e.channel, event: e.event, data: e.data ?? '' });
+      for (const channel of e.channels) published.push({ channel, event: e.event, data: e.data });
       for (const wake of waiters.splice(0)) wake();
     },
   };
