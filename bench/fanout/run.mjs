@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { forkHelper, sleep, cpuMsOf, rssOf, collectGarbage, coreTimes, coreBusy, foreignCpuMs } from './lib/proc.mjs';
+import { forkHelper, sleep, cpuMsOf, cpuSplitMsOf, rssOf, collectGarbage, coreTimes, coreBusy, foreignCpuMs } from './lib/proc.mjs';
 import { PEERS, BENCH_DIR, startPeer } from './lib/peers.mjs';
 import { newHistogram, addSparse, percentileMs } from './lib/histogram.mjs';
 import { nowUs } from './lib/raw-ws.mjs';
@@ -36,10 +36,11 @@ const SCENARIOS = opt('scenarios', 'd,c,b,a').split(',');
 const requestedPeers = opt('peers', 'switchboard,soketi,ws,socket.io').split(',');
 const OUT = path.resolve(opt('out', BENCH_DIR));
 const PROF_DIR = opt('prof', null) && path.resolve(opt('prof', null));
+const RATES = opt('rates', '100,200,400').split(',').map((k) => Number(k) * 1000);
 
 const CFG = {
   dataSize: 64, // bytes of event data (marker + timestamp + padding)
-  steady: { subscribers: 1000, rates: [100_000, 200_000, 400_000], warmupMs: 1000, measureMs: quick ? 2000 : 4000, maxInFlight: 64 },
+  steady: { subscribers: 1000, rates: RATES, warmupMs: 1000, measureMs: quick ? 2000 : 4000, maxInFlight: 64 },
   burst: { subscribers: 10_000, events: 100, concurrency: 10, timeoutMs: 60_000 },
   channels: { channels: 10_000, perRequest: 100, concurrency: 8, warmupMs: 1000, measureMs: quick ? 2000 : 4000 },
   memory: { connections: 10_000, settleMs: 2000 },
@@ -238,6 +239,7 @@ async function scenarioChannels(server) {
     const start = nowUs() + warmupMs * 1000;
     await setWindow(start, start + measureMs * 1000);
     const cpu0 = cpuMsOf(server.pid);
+    const split0 = cpuSplitMsOf(server.pid);
     const lcpu0 = sumCpu(helperPids());
     const cores0 = coreTimes();
     const foreign = foreignMeter();
@@ -247,10 +249,15 @@ async function scenarioChannels(server) {
     });
     const wall = (pub.endUs - pub.startUs) / 1000;
     const serverCpu = (cpuMsOf(server.pid) - cpu0) / wall;
+    const split1 = cpuSplitMsOf(server.pid);
     const loadCpu = (sumCpu(helperPids()) - lcpu0) / wall;
     const cores = coreBusy(cores0, coreTimes());
     const foreignCpu = foreign.stop(wall);
     const s = await waitQuiet(pub.ok * perRequest, { quietMs: 1500 });
+    // Server CPU per delivery over the whole publishing period (warm-up included, as are its
+    // deliveries): user = JavaScript and libuv, sys = the kernel's TCP work for the writes. Less
+    // sensitive to a busy machine than the rate, so it is the figure to compare code changes by.
+    const perDeliveryUs = (ms) => (ms * 1000) / Math.max(1, s.total);
     await waitServerIdle(server.pid, 5000, { quiet: false });
     return {
       subscribers: conn.subscribed,
@@ -262,6 +269,8 @@ async function scenarioChannels(server) {
       p50: percentileMs(s.hist, 50),
       p99: percentileMs(s.hist, 99),
       serverCpu,
+      userUsPerDelivery: perDeliveryUs(split1.user - split0.user),
+      sysUsPerDelivery: perDeliveryUs(split1.sys - split0.sys),
       loadCpu,
       serverCore: cores.cpu0,
       loadCore: cores.cpu1,

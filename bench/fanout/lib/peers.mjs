@@ -69,6 +69,8 @@ export async function startPeer(name, { core, inspect = false, profDir, logFile 
   const nodeArgs = [...args];
   if (inspectPort) nodeArgs.unshift(`--inspect=127.0.0.1:${inspectPort}`);
   if (profDir) nodeArgs.unshift('--cpu-prof', `--cpu-prof-dir=${profDir}`);
+  // Extra flags for every server, e.g. FANOUT_NODE_FLAGS=--perf-basic-prof for `perf record` (see README).
+  if (process.env.FANOUT_NODE_FLAGS) nodeArgs.unshift(...process.env.FANOUT_NODE_FLAGS.split(' ').filter(Boolean));
   const out = fs.openSync(logFile, 'a');
   const child = spawn('taskset', ['-c', String(core), process.execPath, ...nodeArgs], {
     cwd,

@@ -45,6 +45,17 @@ export function cpuMsOf(pid) {
   }
 }
 
+/** User and system CPU time (ms) used so far by a process: JavaScript vs the kernel's work for its syscalls. */
+export function cpuSplitMsOf(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { user: Number(fields[11]) * 10, sys: Number(fields[12]) * 10 };
+  } catch {
+    return { user: NaN, sys: NaN };
+  }
+}
+
 /**
  * CPU time (ms) used so far by every user-space process on the machine except `ours` (a Set of pids):
  * other people's test runs, builds and editors share these two cores and would distort a figure.

@@ -13,6 +13,7 @@ const fmtK = (x) => (x == null ? 'n/a' : x >= 10_000 ? `${(x / 1000).toFixed(0)}
 const fmtMs = (x) => (x == null ? 'n/a' : x < 10 ? x.toFixed(2) : x.toFixed(0));
 const fmtPct = (x) => (x == null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
 const fmtRatio = (x) => (x == null || !Number.isFinite(x) ? 'n/a' : `${x.toFixed(2)}×`);
+const fmtUs = (x) => (x == null ? 'n/a' : x.toFixed(1));
 const fmtCpu = (x) => (x == null ? 'n/a' : `${Math.round(x * 100)}%`);
 const fmtB = (x) => (x == null ? 'n/a' : `${Math.round(x)} B (${(x / 1024).toFixed(1)} KiB)`);
 const ratio = (a, b) => (a == null || b == null || b === 0 ? null : a / b);
@@ -58,6 +59,8 @@ export function summarize(meta, runs) {
       c: {
         rate: stat(runs, p, (r) => r.c.deliveriesPerSec),
         fraction: stat(runs, p, (r) => r.c.deliveredFraction),
+        userUs: stat(runs, p, (r) => r.c.userUsPerDelivery),
+        sysUs: stat(runs, p, (r) => r.c.sysUsPerDelivery),
         p99: stat(runs, p, (r) => r.c.p99),
         cpu: stat(runs, p, (r) => r.c.serverCore),
         loadCpu: stat(runs, p, (r) => r.c.loadCore),
@@ -122,11 +125,12 @@ export function writeReport(meta, runs) {
   const c = meta.config.channels;
   L.push(`## (c) ${c.channels / 1000}k channels, one subscriber each`, '');
   L.push(`Closed loop, ${c.concurrency} publishes in flight, each one event to ${c.perRequest} distinct random channels (the API's per-publish maximum); ${c.warmupMs / 1000} s warm-up, ${c.measureMs / 1000} s measured.`, '');
-  L.push('| server | deliveries/s | vs soketi | p99 ms | delivered | core 0 busy | core 1 busy | others | runs (deliveries/s) |');
-  L.push('|---|---|---|---|---|---|---|---|---|');
+  L.push('"server µs/delivery" is the server process\'s CPU time per delivery over the publishing period, split into user (JavaScript, libuv) and sys (the kernel\'s TCP work for its writes).', '');
+  L.push('| server | deliveries/s | vs soketi | p99 ms | delivered | server µs/delivery user + sys | core 0 busy | core 1 busy | others | runs (deliveries/s) |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const p of peers) {
     const x = S[p].c;
-    L.push(`| ${p} | ${fmtK(x.rate.med)} | ${fmtRatio(ratio(x.rate.med, ref && ref.c.rate.med))} | ${fmtMs(x.p99.med)} | ${fmtPct(x.fraction.med)} | ${fmtCpu(x.cpu.med)} | ${fmtCpu(x.loadCpu.med)} | ${fmtCpu(x.others.med)} | ${perRun(x.rate.values, fmtK)} |`);
+    L.push(`| ${p} | ${fmtK(x.rate.med)} | ${fmtRatio(ratio(x.rate.med, ref && ref.c.rate.med))} | ${fmtMs(x.p99.med)} | ${fmtPct(x.fraction.med)} | ${fmtUs(x.userUs.med)} + ${fmtUs(x.sysUs.med)} | ${fmtCpu(x.cpu.med)} | ${fmtCpu(x.loadCpu.med)} | ${fmtCpu(x.others.med)} | ${perRun(x.rate.values, fmtK)} |`);
   }
   L.push('');
   L.push(`## (d) memory per idle connection at ${meta.config.memory.connections / 1000}k connections`, '');

@@ -3,6 +3,7 @@
 // Usage: node tools/cpuprofile-top.mjs PROFILE.cpuprofile [more…] [--top 30] [--busiest SECONDS]
 //   --busiest S: only the S-second span of the profile with the least idle time (the measured load,
 //                without start-up, connection set-up and teardown)
+//   --inclusive: also list total time per function (itself and everything it called)
 
 import fs from 'node:fs';
 
@@ -11,6 +12,7 @@ const topAt = argv.indexOf('--top');
 const TOP = topAt === -1 ? 30 : Number(argv[topAt + 1]);
 const busiestAt = argv.indexOf('--busiest');
 const BUSIEST_US = busiestAt === -1 ? 0 : Number(argv[busiestAt + 1]) * 1e6;
+const INCLUSIVE = argv.includes('--inclusive');
 const files = argv.filter((a, i) => !a.startsWith('--') && i !== topAt + 1 && i !== busiestAt + 1);
 
 function where(cf) {
@@ -25,7 +27,10 @@ function where(cf) {
 for (const file of files) {
   const prof = JSON.parse(fs.readFileSync(file, 'utf8'));
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map();
+  for (const n of prof.nodes) for (const c of n.children || []) parentOf.set(c, n);
   const self = new Map();
+  const inclusive = new Map();
   let total = 0;
   let from = 0;
   let to = prof.samples.length;
@@ -55,6 +60,15 @@ for (const file of files) {
     const key = `${cf.functionName || '(anonymous)'}  ${where(cf)}:${cf.lineNumber + 1}`;
     self.set(key, (self.get(key) || 0) + dt);
     total += dt;
+    if (INCLUSIVE) {
+      const seen = new Set();
+      for (let p = n; p; p = parentOf.get(p.id)) {
+        const k = `${p.callFrame.functionName || '(anonymous)'}  ${where(p.callFrame)}:${p.callFrame.lineNumber + 1}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        inclusive.set(k, (inclusive.get(k) || 0) + dt);
+      }
+    }
   }
   const byFile = new Map();
   for (const [key, t] of self) {
@@ -65,6 +79,10 @@ for (const file of files) {
   console.log(`# ${file}: ${(total / 1e6).toFixed(2)} s sampled`);
   console.log('## self time by function');
   for (const [k, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`${pct(t)}  ${k}`);
+  if (INCLUSIVE) {
+    console.log('## total time by function (itself and its callees)');
+    for (const [k, t] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`${pct(t)}  ${k}`);
+  }
   console.log('## self time by file / package');
   for (const [k, t] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`${pct(t)}  ${k}`);
 }
