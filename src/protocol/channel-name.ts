@@ -28,14 +28,24 @@ export function channelNameProblem(name: unknown): string | undefined {
   return undefined;
 }
 
+// Traits are looked up for every channel of every publish: hand out shared, frozen objects.
+const traits = (kind: ChannelKind, cache: boolean): ChannelTraits => Object.freeze({ kind, cache, needsAuth: kind !== 'public' && kind !== 'user' });
+const USER = traits('user', false);
+const ENCRYPTED = traits('encrypted', false);
+const ENCRYPTED_CACHE = traits('encrypted', true);
+const PRIVATE = traits('private', false);
+const PRIVATE_CACHE = traits('private', true);
+const PRESENCE = traits('presence', false);
+const PRESENCE_CACHE = traits('presence', true);
+const PUBLIC = traits('public', false);
+const PUBLIC_CACHE = traits('public', true);
+
 export function channelTraits(name: string): ChannelTraits {
-  if (name.startsWith(USER_CHANNEL_PREFIX)) return { kind: 'user', cache: false, needsAuth: false };
-  if (name.startsWith('private-encrypted-')) {
-    return { kind: 'encrypted', cache: name.startsWith('private-encrypted-cache-'), needsAuth: true };
-  }
-  if (name.startsWith('private-')) return { kind: 'private', cache: name.startsWith('private-cache-'), needsAuth: true };
-  if (name.startsWith('presence-')) return { kind: 'presence', cache: name.startsWith('presence-cache-'), needsAuth: true };
-  return { kind: 'public', cache: name.startsWith('cache-'), needsAuth: false };
+  if (name.startsWith(USER_CHANNEL_PREFIX)) return USER;
+  if (name.startsWith('private-encrypted-')) return name.startsWith('private-encrypted-cache-') ? ENCRYPTED_CACHE : ENCRYPTED;
+  if (name.startsWith('private-')) return name.startsWith('private-cache-') ? PRIVATE_CACHE : PRIVATE;
+  if (name.startsWith('presence-')) return name.startsWith('presence-cache-') ? PRESENCE_CACHE : PRESENCE;
+  return name.startsWith('cache-') ? PUBLIC_CACHE : PUBLIC;
 }
 
 export function userChannelName(userId: string): string {

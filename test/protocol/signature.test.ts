@@ -45,4 +45,9 @@ test('channel names: allowed characters, length, kinds', () => {
   assert.deepEqual(channelTraits('presence-cache-x'), { kind: 'presence', cache: true, needsAuth: true });
   assert.deepEqual(channelTraits('cache-x'), { kind: 'public', cache: true, needsAuth: false });
   assert.deepEqual(channelTraits('#server-to-user-9'), { kind: 'user', cache: false, needsAuth: false });
+  assert.deepEqual(channelTraits('private-encrypted-x'), { kind: 'encrypted', cache: false, needsAuth: true });
+  assert.deepEqual(channelTraits('private-cache-x'), { kind: 'private', cache: true, needsAuth: true });
+  assert.deepEqual(channelTraits('private-x'), { kind: 'private', cache: false, needsAuth: true });
+  assert.deepEqual(channelTraits('presence-x'), { kind: 'presence', cache: false, needsAuth: true });
+  assert.deepEqual(channelTraits('news'), { kind: 'public', cache: false, needsAuth: false });
 });
