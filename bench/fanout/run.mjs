@@ -378,6 +378,13 @@ async function scenarioSteady(server) {
 // ---------------------------------------------------------------- main
 async function main() {
   fs.mkdirSync(OUT, { recursive: true });
+  if (argv.includes('--report')) {
+    // Only re-render results.md from the results.json already in OUT (after a change to the report).
+    const { meta, runs } = JSON.parse(fs.readFileSync(path.join(OUT, 'results.json'), 'utf8'));
+    fs.writeFileSync(path.join(OUT, 'results.md'), writeReport(meta, runs));
+    log(`re-rendered ${OUT}/results.md from results.json`);
+    return;
+  }
   const peers = requestedPeers.filter((p) => {
     if (!PEERS[p]) throw new Error(`unknown peer ${p}`);
     if (!PEERS[p].available()) log(`skipping ${p}: not built/installed`);

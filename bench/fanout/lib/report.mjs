@@ -33,6 +33,27 @@ function stat(runs, peer, pick) {
 
 const perRun = (values, f) => values.map((v) => (v == null ? '–' : f(v))).join(' / ');
 
+/**
+ * What 1.5× soketi in (c) would take, from the measured CPU per delivery: each delivery is a write of
+ * its own, so the kernel's share (the lowest sys of any peer) is a floor, and the least user time of
+ * a Node peer is what the plainest Node code needs on top of it.
+ */
+function channelsFloor(peers, S) {
+  const soketi = S[REF]?.c;
+  if (!soketi || soketi.userUs.med == null || soketi.sysUs.med == null) return null;
+  const node = peers.filter((p) => p !== REF && S[p].c.userUs.med != null);
+  if (node.length === 0) return null;
+  const sys = Math.min(...peers.map((p) => S[p].c.sysUs.med).filter((x) => x != null));
+  const leanest = node.reduce((a, b) => (S[b].c.userUs.med < S[a].c.userUs.med ? b : a));
+  const soketiUs = soketi.userUs.med + soketi.sysUs.med;
+  const budget = soketiUs / 1.5;
+  return (
+    `What 1.5× soketi takes here: soketi spends ${fmtUs(soketiUs)} µs of CPU per delivery, so 1.5× its rate means ≤ ${fmtUs(budget)} µs. ` +
+    `The kernel's work for one write is ≥ ${fmtUs(sys)} µs (the lowest sys of all peers), which leaves ≤ ${fmtUs(budget - sys)} µs of user time per delivery ` +
+    `for HTTP, JSON, framing and the write call; the leanest Node peer (${leanest}) needs ${fmtUs(S[leanest].c.userUs.med)} µs.`
+  );
+}
+
 export function summarize(meta, runs) {
   const peers = meta.peers;
   const S = {};
@@ -133,6 +154,8 @@ export function writeReport(meta, runs) {
     L.push(`| ${p} | ${fmtK(x.rate.med)} | ${fmtRatio(ratio(x.rate.med, ref && ref.c.rate.med))} | ${fmtMs(x.p99.med)} | ${fmtPct(x.fraction.med)} | ${fmtUs(x.userUs.med)} + ${fmtUs(x.sysUs.med)} | ${fmtCpu(x.cpu.med)} | ${fmtCpu(x.loadCpu.med)} | ${fmtCpu(x.others.med)} | ${perRun(x.rate.values, fmtK)} |`);
   }
   L.push('');
+  const floor = channelsFloor(peers, S);
+  if (floor) L.push(floor, '');
   L.push(`## (d) memory per idle connection at ${meta.config.memory.connections / 1000}k connections`, '');
   L.push('Server RSS delta / connections, each reading taken after two forced full GCs (V8 inspector `HeapProfiler.collectGarbage`) and a settle; "connected" = handshake done (pusher: connection_established), "subscribed" = also subscribed to a channel of its own.', '');
   L.push('| server | connected | subscribed | subscribed vs soketi | runs (subscribed, B) |');
