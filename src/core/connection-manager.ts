@@ -68,7 +68,7 @@ export class ConnectionManager implements Acceptor {
     if (!Number.isInteger(protocol) || protocol < MIN_PROTOCOL || protocol > MAX_PROTOCOL) {
       return reject(Errors.UnsupportedProtocol, `unsupported protocol version ${request.protocol}`);
     }
-    if (!originAllowed(app, request.origin)) return reject(Errors.OriginNotAllowed, 'origin not allowed');
+    if (!request.sameOrigin && !originAllowed(app, request.origin)) return reject(Errors.OriginNotAllowed, 'origin not allowed');
     const current = this.perApp.get(app.id) ?? 0;
     if (app.maxConnections >= 0 && current >= app.maxConnections) return reject(Errors.OverConnectionQuota, 'over connection quota');
     return { ok: true, open: (link) => this.open(app.id, link) };

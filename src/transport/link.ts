@@ -35,6 +35,12 @@ export interface ConnectRequest {
   readonly appKey: string;
   readonly protocol: string | null;
   readonly origin: string | undefined;
+  /**
+   * The browser vouched that a page of the gateway's own origin made the request: no Origin header
+   * and `Sec-Fetch-Site: same-origin` (both set by browsers only). Same-origin GETs, such as an
+   * EventSource, carry no Origin, so the allow-list cannot be checked and need not be.
+   */
+  readonly sameOrigin?: boolean;
   readonly remoteAddress: string;
   readonly kind: string;
 }

@@ -112,7 +112,9 @@ export class SseTransport {
     const channelsParam = url.searchParams.get('channels') ?? '';
     const channels = parseChannels(channelsParam);
     const remoteAddress = req.socket.remoteAddress ?? '';
-    const admission = this.acceptor.admit({ appKey, protocol: '7', origin: req.headers.origin, remoteAddress, kind: 'sse' });
+    const origin = req.headers.origin;
+    const sameOrigin = origin === undefined && req.headers['sec-fetch-site'] === 'same-origin';
+    const admission = this.acceptor.admit({ appKey, protocol: '7', origin, sameOrigin, remoteAddress, kind: 'sse' });
     if (!admission.ok) throw new GatewayError(admissionKind(admission.code), admission.message);
     if (channels.some((c) => channelTraits(c).kind === 'private')) {
       const why = this.authority.checkToken(appKey, channelsParam, url.searchParams.get('expires'), url.searchParams.get('token'), Date.now());

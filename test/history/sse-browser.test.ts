@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,10 +30,40 @@ function page(streamPort: number): string {
 </script></body></html>`;
 }
 
+/** A page on the gateway's own origin (as behind one reverse proxy): its EventSource sends no Origin. */
+const SAME_ORIGIN_PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><title>Switchboard SSE, same origin</title></head><body>
+<script>
+  window.sameOrigin = [];
+  window.subscribed = false;
+  const source = new EventSource('/sse/app-key?channels=same-origin-feed');
+  source.addEventListener('pusher:subscription_succeeded', () => (window.subscribed = true));
+  source.onmessage = (e) => window.sameOrigin.push(JSON.parse(e.data).data);
+</script></body></html>`;
+
+/** Serves SAME_ORIGIN_PAGE at / and passes everything else through to the gateway. */
+function sameOriginFront(gatewayPort: number): Server {
+  return createServer((req, res) => {
+    if (req.url === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(SAME_ORIGIN_PAGE);
+      return;
+    }
+    const upstream = request({ host: '127.0.0.1', port: gatewayPort, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+}
+
 describe('EventSource in headless Chromium', () => {
   let gw: TestGateway;
   let proxy: TcpProxy;
   let site: Server;
+  let front: Server | undefined;
+  const sseRequestHeaders: Array<{ origin: string | undefined; fetchSite: string | undefined }> = [];
   let context: BrowserContext;
   let profile: string;
   let tab: Page;
@@ -52,6 +82,7 @@ describe('EventSource in headless Chromium', () => {
     gw.gateway.server.on('request', (req) => {
       const id = req.headers['last-event-id'];
       if (typeof id === 'string') lastEventIds.push(id);
+      if (req.url?.startsWith('/sse/')) sseRequestHeaders.push({ origin: req.headers.origin, fetchSite: req.headers['sec-fetch-site'] as string | undefined });
     });
     proxy = await TcpProxy.start(gw.port);
     proxyPort = proxy.port;
@@ -69,6 +100,7 @@ describe('EventSource in headless Chromium', () => {
   after(async () => {
     await context?.close();
     await proxy?.close();
+    if (front) await new Promise<void>((resolve) => front?.close(() => resolve()));
     await gw?.stop();
     await new Promise<void>((resolve) => site?.close(() => resolve()));
     if (profile) rmSync(profile, { recursive: true, force: true });
@@ -108,5 +140,24 @@ describe('EventSource in headless Chromium', () => {
     assert.equal(lastEventIds.length, 1, 'the reconnect carried Last-Event-ID');
     const map = JSON.parse(Buffer.from(lastEventIds[0] as string, 'base64url').toString()) as Record<string, string>;
     assert.match(String(map['feed-browser']), /:10$/);
+  });
+
+  test('a page on the gateway\'s own origin connects although that origin is not on the allow-list', { timeout: 60_000 }, async () => {
+    // Same-origin EventSource requests carry no Origin header, so the allow-list cannot judge them;
+    // the browser's Sec-Fetch-Site: same-origin is what admits them. Cross-site pages always send Origin.
+    front = sameOriginFront(gw.port);
+    await new Promise<void>((resolve) => front?.listen(0, '127.0.0.1', resolve));
+    const frontPort = (front.address() as AddressInfo).port;
+    const sameOriginTab = await context.newPage();
+    sseRequestHeaders.length = 0;
+    await sameOriginTab.goto(`http://127.0.0.1:${frontPort}/`);
+    await sameOriginTab.waitForFunction(() => (window as unknown as { subscribed: boolean }).subscribed, undefined, { timeout: 30_000 }).catch(() => {
+      assert.fail(`the same-origin stream did not subscribe; the gateway saw ${JSON.stringify(sseRequestHeaders)}`);
+    });
+    await publish('same-origin-feed', 7, 7);
+    await sameOriginTab.waitForFunction(() => (window as unknown as { sameOrigin: string[] }).sameOrigin.length === 1, undefined, { timeout: 30_000 });
+    assert.deepEqual(await sameOriginTab.evaluate(() => (window as unknown as { sameOrigin: string[] }).sameOrigin), ['7']);
+    assert.deepEqual(sseRequestHeaders[0], { origin: undefined, fetchSite: 'same-origin' });
+    await sameOriginTab.close();
   });
 });

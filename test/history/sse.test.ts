@@ -111,6 +111,10 @@ describe('GET /sse/{key}', () => {
       [sse(Array.from({ length: 21 }, (_, i) => `c${i}`).join(',')), 400, /at most 20 channels/],
       ['/sse/nope?channels=a', 404, /does not exist/],
       ['/sse/strict-key?channels=a', 403, /origin not allowed/, { origin: 'https://evil.example' }],
+      // Without an Origin only a browser's own same-origin mark admits (a cross-site page always sends Origin).
+      ['/sse/strict-key?channels=a', 403, /origin not allowed/],
+      ['/sse/strict-key?channels=a', 403, /origin not allowed/, { 'sec-fetch-site': 'cross-site' }],
+      ['/sse/strict-key?channels=a', 403, /origin not allowed/, { origin: 'https://evil.example', 'sec-fetch-site': 'same-origin' }],
     ];
     for (const [path, status, why, headers] of cases) {
       const res = await SseClient.refused(gw.port, path, headers);
@@ -121,6 +125,11 @@ describe('GET /sse/{key}', () => {
     assert.equal(allowed.res.statusCode, 200);
     assert.equal(allowed.res.headers['access-control-allow-origin'], 'https://ok.example');
     allowed.close();
+    // A page served from the gateway's own origin (say behind the same reverse proxy): its
+    // EventSource sends no Origin, only Sec-Fetch-Site.
+    const sameOrigin = await SseClient.open(gw.port, '/sse/strict-key?channels=a', { 'sec-fetch-site': 'same-origin' });
+    assert.equal(sameOrigin.res.statusCode, 200);
+    sameOrigin.close();
     const post = await fetch(`http://127.0.0.1:${gw.port}${sse('a')}`, { method: 'POST' });
     assert.equal(post.status, 405);
   });
