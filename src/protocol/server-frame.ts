@@ -1,13 +1,13 @@
 import { EncodedFrame } from './encoded-frame.js';
 
+/** The escaped parts of the last string-data channel event `channelEvent` encoded. */
+let lastEvent = { event: '', data: '', head: '', tail: '' };
+
 /**
  * Encoders for every server→client frame. Each returns the frame's JSON text; `data` fields that
  * Pusher double-encodes (connection_established, subscription_succeeded, member events…) are
  * JSON strings inside the JSON, exactly as pusher-js expects.
  */
-/** The escaped parts of the last string-data channel event `channelEvent` encoded. */
-let lastEvent = { event: '', data: '', head: '', tail: '' };
-
 export const ServerFrames = {
   connectionEstablished(socketId: string, activityTimeout: number): string {
     return JSON.stringify({
