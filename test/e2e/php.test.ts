@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import PusherServer from 'pusher';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, type TestBrowser } from '../helpers/chromium.js';
 import { startGateway, testApp, type TestGateway } from '../helpers/gateway.js';
 import { freePort, TestRedis } from '../cluster/redis-server.js';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TIMEOUT = 30_000;
 const sdk = new PusherServer({ appId: 'app-id', key: 'app-key', secret: 'app-secret', host: '127.0.0.1' });
 
@@ -22,7 +22,7 @@ let phpOutput = '';
 let phpPort: number;
 let scratch: string;
 let webhookLog: string;
-const contexts: BrowserContext[] = [];
+const browsers: TestBrowser[] = [];
 
 before(async () => {
   for (const binary of ['/usr/bin/php', '/usr/bin/chromium']) {
@@ -65,7 +65,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
+  for (const browser of browsers) await browser.close();
   if (php?.pid !== undefined) process.kill(-php.pid, 'SIGTERM');
   await gw?.stop();
   await redis?.stop();
@@ -82,10 +82,9 @@ async function until(probe: () => Promise<boolean>, what: string, timeoutMs = TI
 
 /** A browser with a profile of its own: a separate person with their own PHP session. */
 async function person(): Promise<BrowserContext> {
-  const profile = await mkdtemp(join(scratch, 'chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
-  contexts.push(context);
-  return context;
+  const browser = await launchChromium();
+  browsers.push(browser);
+  return browser.context;
 }
 
 async function open(context: BrowserContext, path: string): Promise<Page> {

@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { launchChromium, type TestBrowser } from '../helpers/chromium.js';
 import { startGateway, testApp, type TestGateway } from '../helpers/gateway.js';
 import { serverSdk } from './helpers.js';
 
@@ -53,8 +53,8 @@ describe('a real browser without WebSocket', () => {
   let gw: TestGateway;
   let site: Server;
   let sitePort = 0;
+  let browser: TestBrowser;
   let context: BrowserContext;
-  let profile: string;
 
   before(async () => {
     let gatewayPort = 0;
@@ -73,20 +73,14 @@ describe('a real browser without WebSocket', () => {
     // only the page's own origin is allowed.
     gw = await startGateway({ apps: [testApp({ allowedOrigins: [`http://127.0.0.1:${sitePort}`] })] });
     gatewayPort = gw.port;
-    profile = mkdtempSync(join(tmpdir(), 'sb-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      timeout: 60_000,
-    });
+    browser = await launchChromium();
+    context = browser.context;
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     await gw?.stop();
     await new Promise<void>((resolve) => site?.close(() => resolve()));
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   test('pusher-js falls back to HTTP on its own and shows a published event', { timeout: 110_000 }, async () => {

@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, type TestBrowser } from '../helpers/chromium.js';
 import { startGateway, testApp, type TestGateway } from '../helpers/gateway.js';
 import { api } from '../helpers/sign.js';
 import { TcpProxy } from './helpers.js';
@@ -64,8 +62,8 @@ describe('EventSource in headless Chromium', () => {
   let site: Server;
   let front: Server | undefined;
   const sseRequestHeaders: Array<{ origin: string | undefined; fetchSite: string | undefined }> = [];
+  let browser: TestBrowser;
   let context: BrowserContext;
-  let profile: string;
   let tab: Page;
   const lastEventIds: string[] = [];
 
@@ -86,24 +84,18 @@ describe('EventSource in headless Chromium', () => {
     });
     proxy = await TcpProxy.start(gw.port);
     proxyPort = proxy.port;
-    profile = mkdtempSync(join(tmpdir(), 'sb-chromium-sse-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      timeout: 60_000,
-    });
+    browser = await launchChromium();
+    context = browser.context;
     tab = await context.newPage();
     await tab.goto(`http://127.0.0.1:${sitePort}/`);
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     await proxy?.close();
     if (front) await new Promise<void>((resolve) => front?.close(() => resolve()));
     await gw?.stop();
     await new Promise<void>((resolve) => site?.close(() => resolve()));
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   const publish = async (channel: string, from: number, to: number): Promise<void> => {

@@ -1,33 +1,26 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { launchChromium, type TestBrowser } from '../helpers/chromium.js';
 import { pusherClient, startOpsGateway, type OpsGateway, type PusherClient } from './ops-harness.js';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TIMEOUT = 30_000;
 
 describe('dashboard in headless Chromium', () => {
   let g: OpsGateway;
+  let browser: TestBrowser;
   let context: BrowserContext;
-  let browser: Browser | null;
-  let profile: string;
 
   before(async () => {
     g = await startOpsGateway();
-    profile = await mkdtemp(join(tmpdir(), 'switchboard-chromium-'));
-    // A persistent context is how playwright takes a fresh --user-data-dir of our own.
-    context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true, viewport: { width: 1400, height: 1100 } });
-    browser = context.browser();
+    browser = await launchChromium({ viewport: { width: 1400, height: 1100 } });
+    context = browser.context;
   });
 
   after(async () => {
-    await context?.close();
     await browser?.close();
     await g?.stop();
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   it('refuses a wrong token', async () => {
