@@ -33,7 +33,6 @@ test('1,000 names over 5 servers: caps counted on the servers, every name answer
   const { map, global } = await fiveServers(20);
   const names = Array.from({ length: 1000 }, (_, i) => `${i % 3 === 0 ? 'taken' : 'free'}${i}.${TLDS[i % 5]}`);
   const before = servers.map((s) => s.seen.length);
-  const t0 = Date.now();
   const results = await checkDomains(names, {
     shippedData: false,
     servers: map,
@@ -41,7 +40,6 @@ test('1,000 names over 5 servers: caps counted on the servers, every name answer
     limits: { whois: { concurrency: 4, spacingMs: 0 } },
     deadlineMs: 20_000,
   });
-  const took = Date.now() - t0;
   assert.equal(results.length, 1000);
   results.forEach((r, i) => assert.equal(r.status, i % 3 === 0 ? 0 : 1, r.domain));
   const perServer = servers.map((s, i) => s.seen.length - (before[i] ?? 0));
@@ -50,8 +48,8 @@ test('1,000 names over 5 servers: caps counted on the servers, every name answer
   assert.ok(servers.some((s) => s.peak === 4), 'the per-server cap was reached (the test can fail)');
   assert.ok(global.peak <= 12, `global peak ${global.peak}`);
   assert.ok(global.peak >= 10, `global peak ${global.peak}: the batch really ran in parallel`);
-  // Lower bound: 1000 requests / 12 slots × 20 ms ≈ 1.7 s.
-  assert.ok(took < 6000, `took ${took} ms`);
+  // Wall time is not asserted: speed is bench/lookup's job, and a loaded CI machine makes any bound flaky.
+  // The server-side peaks above prove the batch ran in parallel up to its caps.
 });
 
 test('batch deadline: a hanging server delays only its own names, which end as unknown/deadline', async () => {
@@ -70,7 +68,8 @@ test('batch deadline: a hanging server delays only its own names, which end as u
     },
   });
   const took = Date.now() - t0;
-  assert.ok(took >= 1450 && took < 2500, `batch took ${took} ms`);
+  // Ended by the batch deadline (1.5 s), not by the hanging server's 10 s idle timeout.
+  assert.ok(took >= 1450 && took < 9000, `batch took ${took} ms`);
   for (const r of results) {
     if (r.domain.endsWith('.cc')) {
       assert.equal(r.status, -1);
@@ -78,7 +77,7 @@ test('batch deadline: a hanging server delays only its own names, which end as u
     } else assert.equal(r.status, 1, r.domain);
   }
   assert.equal(times.length, 80);
-  assert.ok(Math.max(...times) < 1000, `the other servers' names finished early (${Math.max(...times)} ms)`);
+  assert.ok(Math.max(...times) < 1450, `the other servers' names finished before the deadline (${Math.max(...times)} ms)`);
 });
 
 test('abort: resolves promptly with unfinished names marked aborted', async () => {
