@@ -19,6 +19,7 @@ import { WsTransport } from './transport/ws-transport.js';
 import { HttpFallback } from './transport/http-fallback/http-fallback.js';
 import { SseTransport } from './transport/sse-transport.js';
 import { SseTokens } from './backend/sse-authority.js';
+import { TrustedProxies } from './edge/client-address.js';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -78,7 +79,9 @@ export class Gateway {
       maxUserIdLength: 128,
       maxWatchlist: 100,
     });
+    const trustedProxies = new TrustedProxies(config.trustedProxies);
     this.ws = new WsTransport(this.core.connections, {
+      trustedProxies,
       pathPrefix: config.pathPrefix,
       maxMessageBytes: config.maxMessageBytes,
       maxBufferedBytes: config.maxBufferedBytes,
@@ -95,7 +98,7 @@ export class Gateway {
       });
     }
     this.sse = config.sse.enabled
-      ? new SseTransport(this.core.connections, new SseTokens(this.apps), { pathPrefix: config.pathPrefix, heartbeatMs: config.sse.heartbeatSeconds * 1000, maxBufferedBytes: config.maxBufferedBytes, log })
+      ? new SseTransport(this.core.connections, new SseTokens(this.apps), { pathPrefix: config.pathPrefix, heartbeatMs: config.sse.heartbeatSeconds * 1000, maxBufferedBytes: config.maxBufferedBytes, trustedProxies, log })
       : undefined;
     const maxEvent = Math.max(...config.apps.map((a) => a.maxEventBytes * Math.max(a.maxBatchSize, 1)));
     this.api = new HttpApi(this.apps, { pathPrefix: config.pathPrefix, maxBodyBytes: maxEvent + 64 * 1024, log: log.child({ component: 'api' }) }, options.apiObserver);

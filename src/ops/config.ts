@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { Errors, GatewayError } from '../protocol/errors.js';
 import { WEBHOOK_KINDS } from '../backend/webhook-event.js';
+import { parseProxyEntry } from '../edge/client-address.js';
 
 const WebhookSchema = z
   .object({
@@ -77,6 +78,11 @@ export const ConfigSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(6001),
     pathPrefix: z.string().regex(/^(\/[A-Za-z0-9._~-]+)*$/, 'must look like /a/b or be empty').default(''),
+    /**
+     * Peers (addresses or CIDR ranges) whose `X-Forwarded-For` names the client: a reverse proxy in
+     * front. Empty: the TCP peer is the client, whatever the headers say.
+     */
+    trustedProxies: z.array(z.string().refine((s) => parseProxyEntry(s) !== undefined, 'must be an IP address or CIDR range, e.g. 10.0.0.0/8')).default([]),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     apps: z.array(AppConfigSchema).default([]),
     activityTimeoutSeconds: z.number().int().min(1).max(3600).default(120),

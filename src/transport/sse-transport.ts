@@ -4,6 +4,7 @@ import { channelNameProblem, channelTraits } from '../protocol/channel-name.js';
 import type { EncodedFrame, FrameBatch } from '../protocol/encoded-frame.js';
 import { Errors, GatewayError, isGatewayError, type ErrorKind } from '../protocol/errors.js';
 import type { Acceptor, Link, LinkListener } from './link.js';
+import { clientAddress, type TrustedProxies } from '../edge/client-address.js';
 
 /**
  * What the SSE endpoint needs from whoever holds the app secrets (the composition root wires it):
@@ -23,6 +24,8 @@ export interface SseTransportOptions {
   readonly heartbeatMs: number;
   /** A stream whose unsent bytes pass this bound is cut off (4100), as WebSocket clients are. */
   readonly maxBufferedBytes: number;
+  /** Whose `X-Forwarded-For` names the client (config `trustedProxies`). */
+  readonly trustedProxies: TrustedProxies;
   readonly log: Logger;
 }
 
@@ -111,7 +114,7 @@ export class SseTransport {
     }
     const channelsParam = url.searchParams.get('channels') ?? '';
     const channels = parseChannels(channelsParam);
-    const remoteAddress = req.socket.remoteAddress ?? '';
+    const remoteAddress = clientAddress(req, this.options.trustedProxies);
     const origin = req.headers.origin;
     const sameOrigin = origin === undefined && req.headers['sec-fetch-site'] === 'same-origin';
     const admission = this.acceptor.admit({ appKey, protocol: '7', origin, sameOrigin, remoteAddress, kind: 'sse' });

@@ -6,6 +6,7 @@ import type { EncodedFrame, FrameBatch } from '../protocol/encoded-frame.js';
 import { ServerFrames } from '../protocol/server-frame.js';
 import type { Acceptor, Link, LinkListener } from './link.js';
 import { wsTextFrame } from './ws-frame.js';
+import { clientAddress, type TrustedProxies } from '../edge/client-address.js';
 
 export interface WsTransportOptions {
   /** Optional prefix before `/app/{key}`, e.g. `/ws`. */
@@ -14,6 +15,8 @@ export interface WsTransportOptions {
   readonly maxMessageBytes: number;
   /** A client whose unsent bytes pass this bound is cut off (4100) so it cannot grow the heap. */
   readonly maxBufferedBytes: number;
+  /** Whose `X-Forwarded-For` names the client (config `trustedProxies`). */
+  readonly trustedProxies: TrustedProxies;
 }
 
 /** Close code used for a slow consumer: pusher-js backs off and reconnects on 4100–4199. */
@@ -49,7 +52,7 @@ export class WsTransport {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const match = this.pathPattern.exec(url.pathname);
     if (!match) return false;
-    const remoteAddress = req.socket.remoteAddress ?? '';
+    const remoteAddress = clientAddress(req, this.options.trustedProxies);
     const admission = this.acceptor.admit({
       appKey: decodeURIComponent(match[1] ?? ''),
       protocol: url.searchParams.get('protocol'),
