@@ -34,10 +34,9 @@ export class HostCluster implements Cluster {
     port.on('disconnect', this.onDisconnect);
     port.send({ sb: 'hello', nodeId: this.nodeId });
     const call = this.call.bind(this);
-    const cluster = this;
     this.broker = {
-      async start(handler) {
-        cluster.handler = handler;
+      start: async (handler) => {
+        this.handler = handler;
       },
       publish: (m: ChannelMessage) => call('broker.publish', [m]).then(() => undefined),
       control: (m: ControlMessage) => call('broker.control', [m]).then(() => undefined),
@@ -45,7 +44,7 @@ export class HostCluster implements Cluster {
       addInterest: (appId, channel) => call('broker.interest', [appId, channel, 1]).then(() => undefined, () => undefined),
       removeInterest: (appId, channel) => void call('broker.interest', [appId, channel, -1]).catch(() => undefined),
       close: async () => {
-        cluster.handler = undefined;
+        this.handler = undefined;
       },
     };
     this.channels = {
