@@ -7,6 +7,10 @@ import { Gateway } from '../gateway.js';
 import { Operations } from '../ops/operations.js';
 import { status, STATUS_USAGE } from './status.js';
 import { runLookupCli } from '../lookup/cli.js';
+import cluster from 'node:cluster';
+import { HostCluster } from '../cluster/host-cluster.js';
+import type { HostPort } from '../cluster/host-port.js';
+import { runPrimary, WORKER_SLOT_ENV, workerCount } from './workers.js';
 
 const USAGE = `Usage: switchboard <command> [options]
 
@@ -24,6 +28,7 @@ Options for start:
   --adapter <name>       local | redis
   --redis-url <url>      Redis URL for the redis adapter
   --admin-port <port>    Port of the admin listener (metrics, health, dashboard; default 9601)
+  --workers <n|auto>     Worker processes sharing the port (auto: one per core; default 1)
 `;
 
 async function start(argv: string[]): Promise<number> {
@@ -38,6 +43,7 @@ async function start(argv: string[]): Promise<number> {
       adapter: { type: 'string' },
       'redis-url': { type: 'string' },
       'admin-port': { type: 'string' },
+      workers: { type: 'string' },
     },
     strict: true,
   });
@@ -58,13 +64,21 @@ async function start(argv: string[]): Promise<number> {
     flags['admin'] = { port };
   }
 
+  if (values.workers !== undefined) flags['workers'] = values.workers === 'auto' ? 'auto' : Number(values.workers);
+
   const { config, usingDevApp } = loadConfig({ file: values.config, env: process.env, flags });
   const log = createLogger(config.logLevel);
-  if (usingDevApp) {
+  const workers = workerCount(config);
+  if (cluster.isPrimary && workers > 1) return runPrimary(config, log, workers);
+  // A worker of `--workers N`: shares state through the primary unless Redis is configured, and only
+  // the first one serves the admin listener (one dashboard and token per host).
+  const hostCluster = cluster.isWorker && config.adapter === 'local' ? new HostCluster(process as unknown as HostPort) : undefined;
+  if (cluster.isWorker && process.env[WORKER_SLOT_ENV] !== '1') config.admin.enabled = false;
+  if (usingDevApp && !(cluster.isWorker && process.env[WORKER_SLOT_ENV] !== '1')) {
     log.warn({ appId: DEV_APP.id, key: DEV_APP.key }, 'no apps configured: using the development app (app-id / app-key / app-secret); do not use it in production');
   }
   const ops = new Operations(config, log);
-  const gateway = new Gateway({ config, log, ...ops.gatewayObservers });
+  const gateway = new Gateway({ config, log, ...(hostCluster ? { cluster: hostCluster } : {}), ...ops.gatewayObservers });
   const address = await gateway.start();
   log.info({ host: address.address, port: address.port, apps: config.apps.length, adapter: config.adapter }, 'switchboard listening');
   const admin = await ops.start(gateway);
@@ -99,6 +113,8 @@ async function start(argv: string[]): Promise<number> {
     };
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
+    // A worker whose primary is gone would hold its share of the port with nobody to restart it.
+    if (cluster.isWorker) process.on('disconnect', () => shutdown('primary gone'));
   });
 }
 

@@ -91,6 +91,11 @@ export const ConfigSchema = z
     maxMessageBytes: z.number().int().min(1024).default(256 * 1024),
     maxChannelsPerConnection: z.number().int().positive().default(1000),
     shutdownTimeoutSeconds: z.number().positive().default(10),
+    /**
+     * Worker processes behind the one port (Node's cluster module); `auto` = one per core. Without
+     * Redis they share state through the primary (HostCluster); with `adapter: redis` each is a node.
+     */
+    workers: z.union([z.number().int().min(1).max(256), z.literal('auto')]).default(1),
     /** pusher-js's HTTP fallback transports, xhr_streaming and xhr_polling. */
     httpFallback: z
       .object({

@@ -2,8 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 export interface NodeProcessOptions {
-  readonly redisUrl: string;
-  readonly prefix: string;
+  /** Without it the node runs on the in-memory (or, with --workers, in-host) state. */
+  readonly redisUrl?: string;
+  readonly prefix?: string;
+  /** Extra command-line arguments for `switchboard start`. */
+  readonly args?: readonly string[];
   readonly apps?: unknown[];
   readonly heartbeatSeconds?: number;
   readonly nodeTtlSeconds?: number;
@@ -42,23 +45,34 @@ export class NodeProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  /** Spawns a node; `listening` resolves once it serves (which needs Redis). */
+  /** Spawns a node; `listening` resolves once it serves (which needs Redis when one is given). */
   static spawn(options: NodeProcessOptions): NodeProcess {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env['PATH'],
       SWITCHBOARD_LOG_LEVEL: 'info',
       SWITCHBOARD_ADMIN__ENABLED: 'false',
-      SWITCHBOARD_REDIS__PREFIX: options.prefix,
+      SWITCHBOARD_REDIS__PREFIX: options.prefix ?? 'switchboard:',
       SWITCHBOARD_REDIS__HEARTBEAT_SECONDS: String(options.heartbeatSeconds ?? 0.25),
       SWITCHBOARD_REDIS__NODE_TTL_SECONDS: String(options.nodeTtlSeconds ?? 2),
     };
     if (options.apps) env['SWITCHBOARD_APPS'] = JSON.stringify(options.apps);
     Object.assign(env, options.env);
-    const child = spawn(process.execPath, ['dist/src/cli/main.js', 'start', '--port', '0', '--adapter', 'redis', '--redis-url', options.redisUrl], {
+    const adapter = options.redisUrl ? ['--adapter', 'redis', '--redis-url', options.redisUrl] : [];
+    const child = spawn(process.execPath, ['dist/src/cli/main.js', 'start', '--port', '0', ...adapter, ...(options.args ?? [])], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new NodeProcess(child);
+  }
+
+  /** Resolves once `count` log lines (past or future) match; with the last of them. */
+  async waitForCount(match: (line: Record<string, unknown>) => boolean, count: number, what: string, timeoutMs = 20_000): Promise<Array<Record<string, unknown>>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const seen = this.lines.filter(match);
+      if (seen.length >= count) return seen;
+      await this.waitFor((l) => match(l) && !seen.includes(l), what, Math.max(1, deadline - Date.now()));
+    }
   }
 
   /** Resolves with the first log line (past or future) that matches. */

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { eventually } from './contract.js';
+import { NodeProcess } from './node-process.js';
+import { client, memberCount, nextEvent, sdk, subscribe, type Channel, type Pusher } from './pusher-clients.js';
+
+const USERS = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
+
+/** `switchboard start --workers 2` without Redis: one port, two worker processes, state in the primary. */
+describe('two workers behind one port, sharing in-host state', () => {
+  let node: NodeProcess;
+  const clients: Pusher[] = [];
+  const rooms: Channel[] = [];
+  const workerPids = (): number[] => node.lines.filter((l) => l['msg'] === 'worker started').map((l) => Number(l['workerPid']));
+
+  before(async () => {
+    node = NodeProcess.spawn({ args: ['--workers', '2'], apps: [{ id: 'app-id', key: 'app-key', secret: 'app-secret', clientEvents: true }] });
+    await node.waitForCount((l) => l['msg'] === 'switchboard listening', 2, 'both workers listening');
+    node.port = Number(node.lines.find((l) => l['msg'] === 'switchboard listening')?.['port']);
+  });
+
+  after(async () => {
+    for (const c of clients) c.disconnect();
+    await node.stop();
+  });
+
+  it('spreads connections over both workers and shows them one presence view and one count', async () => {
+    for (const user of USERS) clients.push(client(node.port, user));
+    for (const c of clients) rooms.push(await subscribe(c, 'presence-room'));
+    await eventually('every client sees all six members', () => rooms.every((r) => memberCount(r) === USERS.length));
+    // Node's cluster module hands connections out round-robin: both workers hold some.
+    const perWorker = await Promise.all([0, 1, 2, 3].map(() => fetch(`http://127.0.0.1:${node.port}/health`, { headers: { connection: 'close' } }).then((r) => r.json() as Promise<{ connections: number }>)));
+    assert.ok(perWorker.every((h) => h.connections > 0 && h.connections < USERS.length), `per-worker connections ${JSON.stringify(perWorker)}`);
+    const res = await sdk(node.port).get({ path: '/channels/presence-room', params: { info: 'user_count,subscription_count' } });
+    assert.deepEqual(await res.json(), { occupied: true, user_count: USERS.length, subscription_count: USERS.length });
+  });
+
+  it('delivers a publish to subscribers on every worker, once each', async () => {
+    const got = rooms.map((r) => nextEvent<{ n: number }>(r, 'ping'));
+    const counts = rooms.map(() => 0);
+    rooms.forEach((r, i) => r.bind('ping', () => counts[i]!++));
+    await sdk(node.port).trigger('presence-room', 'ping', { n: 1 });
+    assert.deepEqual(await Promise.all(got), rooms.map(() => ({ n: 1 })));
+    // A second event behind the first proves no copy of the first is still on its way.
+    const second = rooms.map((r) => nextEvent(r, 'pong'));
+    await sdk(node.port).trigger('presence-room', 'pong', {});
+    await Promise.all(second);
+    assert.deepEqual(counts, rooms.map(() => 1));
+  });
+
+  it('restarts a crashed worker; its members are announced gone and come back', async () => {
+    const [victim] = workerPids();
+    assert.ok(victim);
+    const removed: string[] = [];
+    for (const r of rooms) r.bind('pusher:member_removed', (m: { id: string }) => removed.push(m.id));
+    process.kill(victim, 'SIGKILL');
+    await node.waitFor((l) => l['msg'] === 'worker died; restarting it' && l['workerPid'] === victim, 'the crash is logged');
+    await node.waitForCount((l) => l['msg'] === 'worker started', 3, 'a replacement worker');
+    await eventually('a survivor announced the dead worker’s members gone', () => removed.length > 0);
+    // pusher-js reconnects on its own; everyone is back in one view.
+    await eventually('all six members again, on every client', () => rooms.every((r) => r.subscribed && memberCount(r) === USERS.length), 20_000);
+  });
+
+  it('drains every worker on SIGTERM and exits 0', async () => {
+    const closes = clients.map((c) => new Promise<void>((resolve) => c.connection.bind('disconnected', resolve).bind('connecting', resolve)));
+    assert.equal(await node.stop(), 0);
+    await Promise.all(closes);
+    await node.waitFor((l) => l['msg'] === 'all workers stopped', 'the primary’s last line');
+  });
+});
