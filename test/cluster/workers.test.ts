@@ -61,6 +61,19 @@ describe('two workers behind one port, sharing in-host state', () => {
     await eventually('all six members again, on every client', () => rooms.every((r) => r.subscribed && memberCount(r) === USERS.length), 20_000);
   });
 
+  it('replaces workers one at a time on SIGHUP; clients reconnect and the view is whole again', async () => {
+    const before = workerPids().length;
+    node.child.kill('SIGHUP');
+    await node.waitFor((l) => l['msg'] === 'workers restarted', 'the rolling restart to finish', 30_000);
+    assert.equal(workerPids().length, before + 2, 'one new worker per slot');
+    const fresh = client(node.port, 'u7');
+    clients.push(fresh);
+    const room = await subscribe(fresh, 'presence-room');
+    await eventually('every client, old and new, sees all seven members', () => [...rooms, room].every((r) => r.subscribed && memberCount(r) === USERS.length + 1), 20_000).catch((e: Error) => {
+      throw new Error(`${e.message}: ${JSON.stringify([...rooms, room].map((r) => [r.subscribed, memberCount(r), clients[rooms.indexOf(r)]?.connection.state]))} ${JSON.stringify(node.lines.slice(-12))}`);
+    });
+  });
+
   it('drains every worker on SIGTERM and exits 0', async () => {
     const closes = clients.map((c) => new Promise<void>((resolve) => c.connection.bind('disconnected', resolve).bind('connecting', resolve)));
     assert.equal(await node.stop(), 0);
