@@ -18,6 +18,16 @@ export interface PublishRequest {
 const SOCKET_ID = /^\d+\.\d+$/;
 
 /**
+ * Limits are worded as Pusher words them, because SDKs and applications match on the text: the PHP SDK
+ * (and so Laravel's `BroadcastException`) carries the response body as its message. The event-size
+ * sentence is Pusher's own, minus its pointer to Pusher's documentation.
+ */
+export const limitMessages = {
+  eventTooLarge: (maxBytes: number): string => `The data content of this event exceeds the allowed maximum (${maxBytes} bytes).`,
+  batchTooLarge: (events: number, maxEvents: number): string => `Batch too large: ${events} events, the maximum is ${maxEvents}.`,
+} as const;
+
+/**
  * Checks a publish against the app's limits and the protocol's rules. Throws `GatewayError`
  * (BadRequest, PayloadTooLarge); the HTTP API and the queue consumer share it so they enforce the
  * same limits.
@@ -27,7 +37,7 @@ export function validatePublish(app: App, request: { name?: unknown; data?: unkn
   if (typeof name !== 'string' || name.length === 0) fail(Errors.BadRequest, '"name" must be a non-empty string');
   if (name.length > MAX_EVENT_NAME_LENGTH) fail(Errors.BadRequest, `"name" longer than ${MAX_EVENT_NAME_LENGTH} characters`);
   if (typeof data !== 'string') fail(Errors.BadRequest, '"data" must be a string');
-  if (Buffer.byteLength(data) > app.maxEventBytes) fail(Errors.PayloadTooLarge, `"data" larger than ${app.maxEventBytes} bytes`);
+  if (Buffer.byteLength(data) > app.maxEventBytes) fail(Errors.PayloadTooLarge, limitMessages.eventTooLarge(app.maxEventBytes));
   let channels: unknown[];
   if (request.channels !== undefined) {
     if (!Array.isArray(request.channels) || request.channels.length === 0) fail(Errors.BadRequest, '"channels" must be a non-empty array');
@@ -62,7 +72,7 @@ export interface BatchItem {
  */
 export function validateBatch(app: App, batch: unknown): BatchItem[] {
   if (!Array.isArray(batch) || batch.length === 0) fail(Errors.BadRequest, '"batch" must be a non-empty array');
-  if (batch.length > app.maxBatchSize) fail(Errors.BadRequest, `more than ${app.maxBatchSize} events in a batch`);
+  if (batch.length > app.maxBatchSize) fail(Errors.BadRequest, limitMessages.batchTooLarge(batch.length, app.maxBatchSize));
   return batch.map((item: unknown, i) => {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) fail(Errors.BadRequest, `batch item ${i} is not an object`);
     const raw = item as Record<string, unknown>;

@@ -114,13 +114,13 @@ test('malformed entries go to the dead-letter stream with the reason, and the co
     const bad: Array<[string[], RegExp]> = [
       [['app', 'nope', 'body', JSON.stringify({ name: 'e', channel: 'c', data: 'x' })], /app nope does not exist/],
       [['app', 'app-id', 'body', '{not json'], /not valid JSON/],
-      [['app', 'app-id', 'body', JSON.stringify({ name: 'e', channel: 'c', data: 'x'.repeat(101) })], /larger than 100 bytes/],
+      [['app', 'app-id', 'body', JSON.stringify({ name: 'e', channel: 'c', data: 'x'.repeat(101) })], /exceeds the allowed maximum \(100 bytes\)/],
       [['app', 'app-id', 'body', 'x'.repeat(300_000)], /body larger than/],
       [['body', JSON.stringify({ name: 'e', channel: 'c', data: 'x' })], /missing field "app"/],
       [['app', 'app-id'], /missing field "body"/],
       [['app', 'app-id', 'body', JSON.stringify({ channel: 'c', data: 'x' })], /"name"/],
       [['app', 'app-id', 'body', JSON.stringify({ name: 'e', channel: 'bad channel!', data: 'x' })], /invalid channel/],
-      [['app', 'app-id', 'body', JSON.stringify({ batch: [1, 2, 3] })], /more than 2 events/],
+      [['app', 'app-id', 'body', JSON.stringify({ batch: [1, 2, 3] })], /Batch too large: 3 events, the maximum is 2/],
       [['app', 'app-id', 'body', '[]'], /JSON object/],
     ];
     const ids: string[] = [];

@@ -48,9 +48,21 @@ describe('HTTP API', () => {
     assert.deepEqual(res, { status: 200, body: {} });
     await a.client.next('x');
     await a.client.next('y');
-    const tooMany = await api(gw.port, 'POST', '/apps/app-id/batch_events', { batch: Array.from({ length: 11 }, () => ({ name: 'x', channel: 'b1', data: '1' })) });
-    assert.equal(tooMany.status, 400);
     a.client.close();
+  });
+
+  test('limits are worded as Pusher words them: an event over the size limit, a batch with too many events', async () => {
+    const big = await api(gw.port, 'POST', '/apps/app-id/events', { name: 'e', channel: 'a', data: 'x'.repeat(10_241) });
+    assert.deepEqual(big, { status: 413, body: { error: 'The data content of this event exceeds the allowed maximum (10240 bytes).' } });
+    // Exactly at the limit is fine.
+    assert.equal((await api(gw.port, 'POST', '/apps/app-id/events', { name: 'e', channel: 'a', data: 'x'.repeat(10_240) })).status, 200);
+    // Bytes, not characters: 3,414 euro signs are 10,242 bytes.
+    assert.equal((await api(gw.port, 'POST', '/apps/app-id/events', { name: 'e', channel: 'a', data: '\u20ac'.repeat(3_414) })).status, 413);
+    const bigInBatch = await api(gw.port, 'POST', '/apps/app-id/batch_events', { batch: [{ name: 'e', channel: 'a', data: 'x' }, { name: 'e', channel: 'a', data: 'x'.repeat(10_241) }] });
+    assert.deepEqual(bigInBatch, big);
+    const tooMany = await api(gw.port, 'POST', '/apps/app-id/batch_events', { batch: Array.from({ length: 11 }, () => ({ name: 'x', channel: 'b1', data: '1' })) });
+    assert.deepEqual(tooMany, { status: 400, body: { error: 'Batch too large: 11 events, the maximum is 10.' } });
+    assert.equal((await api(gw.port, 'POST', '/apps/app-id/batch_events', { batch: Array.from({ length: 10 }, () => ({ name: 'x', channel: 'b1', data: '1' })) })).status, 200);
   });
 
   test('channels listing and channel info', async () => {

@@ -86,6 +86,9 @@ describe('real clients: pusher-js, laravel-echo and the pusher SDK on public cha
       await assert.rejects(p, (e: { status?: number }) => e.status === status);
     };
     await expectStatus(sdk.trigger('ok', 'big', 'x'.repeat(10_241)), 413);
+    // Apps match on Pusher's wording in the body the SDK hands them.
+    await assert.rejects(sdk.trigger('ok', 'big', 'x'.repeat(10_241)), (e: { body?: string }) => /exceeds the allowed maximum \(10240 bytes\)/.test(e.body ?? ''));
+    await assert.rejects(sdk.triggerBatch(Array.from({ length: 11 }, () => ({ channel: 'ok', name: 'e', data: 'x' }))), (e: { status?: number; body?: string }) => e.status === 400 && /Batch too large/.test(e.body ?? ''));
     await expectStatus(serverSdk(gw.port, { secret: 'wrong' }).trigger('ok', 'e', 'x'), 401);
     await expectStatus(serverSdk(gw.port, { appId: 'nope' }).trigger('ok', 'e', 'x'), 404);
     await expectStatus(sdk.get({ path: '/channels', params: { info: 'user_count' } }), 400);
