@@ -1,6 +1,5 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,14 +10,14 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium, type TestBrowser } from '../helpers/chromium.js';
 import { startGateway, testApp, type TestGateway } from '../helpers/gateway.js';
 import { freePort, TestRedis } from '../cluster/redis-server.js';
+import { ServerProcess } from '../helpers/server-process.js';
 
 const TIMEOUT = 30_000;
 const sdk = new PusherServer({ appId: 'app-id', key: 'app-key', secret: 'app-secret', host: '127.0.0.1' });
 
 let redis: TestRedis;
 let gw: TestGateway;
-let php: ChildProcess;
-let phpOutput = '';
+let php: ServerProcess;
 let phpPort: number;
 let scratch: string;
 let webhookLog: string;
@@ -41,7 +40,7 @@ before(async () => {
     webhooks: { holdBackMs: 500 },
     queue: { enabled: true, redisUrl: redis.url, consumer: 'e2e' },
   });
-  php = spawn('php', ['-S', `127.0.0.1:${phpPort}`, '-t', 'examples/php'], {
+  php = new ServerProcess('php', ['-S', `127.0.0.1:${phpPort}`, '-t', 'examples/php'], {
     env: {
       ...process.env,
       PHP_CLI_SERVER_WORKERS: '4',
@@ -51,34 +50,17 @@ before(async () => {
       WEBHOOK_LOG: webhookLog,
       NODE_MODULES_DIR: resolve('node_modules'),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group: PHP_CLI_SERVER_WORKERS forks workers that outlive a signal to the parent alone.
-    detached: true,
   });
-  // Drain the access log so the server never blocks on a full pipe; keep the tail for failures.
-  const keep = (chunk: Buffer): void => {
-    phpOutput = (phpOutput + chunk.toString()).slice(-20_000);
-  };
-  php.stdout?.on('data', keep);
-  php.stderr?.on('data', keep);
-  await until(async () => (await fetch(`http://127.0.0.1:${phpPort}/js.php?lib=pusher`).catch(() => undefined))?.status === 200, 'php -S answering');
+  await php.answering(`http://127.0.0.1:${phpPort}/js.php?lib=pusher`);
 });
 
 after(async () => {
   for (const browser of browsers) await browser.close();
-  if (php?.pid !== undefined) process.kill(-php.pid, 'SIGTERM');
+  await php?.stop();
   await gw?.stop();
   await redis?.stop();
   await rm(scratch, { recursive: true, force: true });
 });
-
-async function until(probe: () => Promise<boolean>, what: string, timeoutMs = TIMEOUT): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; php said:\n${phpOutput.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A browser with a profile of its own: a separate person with their own PHP session. */
 async function person(): Promise<BrowserContext> {
@@ -133,7 +115,7 @@ test('a plain PHP app: pages join a presence channel through auth.php, PHP publi
   for (const page of pages) await page.locator('#messages li', { hasText: 'bob: hello over http (via http)' }).waitFor({ timeout: TIMEOUT });
 
   // webhook.php verified and recorded channel_occupied and one member_added per person.
-  await until(async () => (await recorded()).flatMap((r) => r.events).filter((e) => e.name === 'member_added').length >= 2, 'member_added webhooks');
+  await php.until(async () => (await recorded()).flatMap((r) => r.events).filter((e) => e.name === 'member_added').length >= 2, 'member_added webhooks');
   const records = await recorded();
   const events = records.flatMap((r) => r.events);
   assert.deepEqual(events.filter((e) => e.name === 'channel_occupied'), [{ name: 'channel_occupied', channel: 'presence-room' }]);
@@ -171,5 +153,5 @@ test('a plain PHP app: pages join a presence channel through auth.php, PHP publi
   // Bob leaves: after the hold-back, webhook.php hears member_removed.
   await bob.close();
   await aliceRoom.waitForFunction(() => document.querySelectorAll('#members li').length === 1, undefined, { timeout: TIMEOUT });
-  await until(async () => (await recorded()).flatMap((r) => r.events).some((e) => e.name === 'member_removed' && e.user_id === 'bob'), 'member_removed webhook');
+  await php.until(async () => (await recorded()).flatMap((r) => r.events).some((e) => e.name === 'member_removed' && e.user_id === 'bob'), 'member_removed webhook');
 });

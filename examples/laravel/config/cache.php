@@ -1,0 +1,14 @@
+<?php
+
+return [
+    'default' => env('CACHE_DRIVER', 'array'),
+
+    'stores' => [
+        'array' => [
+            'driver' => 'array',
+            'serialize' => false,
+        ],
+    ],
+
+    'prefix' => 'switchboard_demo',
+];

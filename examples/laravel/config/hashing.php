@@ -1,0 +1,9 @@
+<?php
+
+return [
+    'driver' => 'bcrypt',
+
+    'bcrypt' => [
+        'rounds' => (int) env('BCRYPT_ROUNDS', 10),
+    ],
+];
