@@ -40,7 +40,7 @@ Route::post('/rooms/{room}/messages', function (Request $request, string $room) 
     broadcast(new MessagePosted($request->user(), $room, $text))->toOthers();
 
     return response()->json(['sent' => true]);
-})->middleware('auth');
+})->middleware('auth')->where('room', '[A-Za-z0-9_-]{1,64}');
 
 // Demo convenience: the browser builds of pusher-js and Laravel Echo from the repository's node_modules
 // (the example runs without a network). A real app bundles them: npm install laravel-echo pusher-js.
