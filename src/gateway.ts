@@ -4,11 +4,11 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { App } from './apps/app.js';
 import { StaticAppStore, type AppStore } from './apps/app-store.js';
-import { HttpApi, pusherRoutes, type ApiObserver } from './backend/http-api.js';
-import { sendJson } from './backend/http-io.js';
-import { QueueConsumer, type QueueObserver } from './backend/queue-consumer.js';
+import { HttpApi, pusherRoutes } from './backend/http-api.js';
+import { sendJson } from './edge/http-io.js';
+import { QueueConsumer } from './backend/queue-consumer.js';
 import { WebhookService } from './backend/webhook-service.js';
-import type { WebhookObserver } from './backend/webhook-sender.js';
+import type { ApiObserver, QueueObserver, WebhookObserver } from './seams/observers.js';
 import type { Cluster } from './cluster/cluster.js';
 import { LocalCluster } from './cluster/local-cluster.js';
 import { RedisCluster } from './cluster/redis-cluster.js';
@@ -80,14 +80,14 @@ export class Gateway {
       maxWatchlist: 100,
     });
     const trustedProxies = new TrustedProxies(config.trustedProxies);
-    this.ws = new WsTransport(this.core.connections, {
+    this.ws = new WsTransport(this.core.acceptor, {
       trustedProxies,
       pathPrefix: config.pathPrefix,
       maxMessageBytes: config.maxMessageBytes,
       maxBufferedBytes: config.maxBufferedBytes,
     });
     if (config.httpFallback.enabled) {
-      this.fallback = new HttpFallback(this.core.connections, {
+      this.fallback = new HttpFallback(this.core.acceptor, {
         pathPrefix: config.pathPrefix,
         heartbeatMs: config.httpFallback.heartbeatSeconds * 1000,
         sessionTimeoutMs: config.httpFallback.sessionTimeoutSeconds * 1000,
@@ -98,7 +98,7 @@ export class Gateway {
       });
     }
     this.sse = config.sse.enabled
-      ? new SseTransport(this.core.connections, new SseTokens(this.apps), { pathPrefix: config.pathPrefix, heartbeatMs: config.sse.heartbeatSeconds * 1000, maxBufferedBytes: config.maxBufferedBytes, trustedProxies, log })
+      ? new SseTransport(this.core.acceptor, new SseTokens(this.apps), { pathPrefix: config.pathPrefix, heartbeatMs: config.sse.heartbeatSeconds * 1000, maxBufferedBytes: config.maxBufferedBytes, trustedProxies, log })
       : undefined;
     const maxEvent = Math.max(...config.apps.map((a) => a.maxEventBytes * Math.max(a.maxBatchSize, 1)));
     this.api = new HttpApi(this.apps, { pathPrefix: config.pathPrefix, maxBodyBytes: maxEvent + 64 * 1024, log: log.child({ component: 'api' }) }, options.apiObserver);
@@ -107,7 +107,7 @@ export class Gateway {
     this.queue = q.enabled
       ? new QueueConsumer(
           this.apps,
-          this.core.publisher,
+          this.core,
           {
             redisUrl: q.redisUrl ?? config.redis.url,
             stream: q.stream,
@@ -154,8 +154,8 @@ export class Gateway {
       const queue = this.queue?.health();
       const healthy = this.cluster.healthy() && queue?.state !== 'down';
       sendJson(res, 200, {
-        status: this.core.connections.isDraining ? 'draining' : healthy ? 'ok' : 'degraded',
-        connections: this.core.connections.connectionCount(),
+        status: this.core.draining ? 'draining' : healthy ? 'ok' : 'degraded',
+        connections: this.core.connectionCount(),
         ...(queue ? { queue } : {}),
       });
       return;
@@ -206,7 +206,7 @@ export class Gateway {
     this.server.closeAllConnections();
     // The drained connections' departures (presence leaves, counts) reach the cluster and the
     // observers before the webhooks close; with Redis they take a round trip or two.
-    await Promise.race([this.core.connections.settled(), timeout]);
+    await Promise.race([this.core.settled(), timeout]);
     // Webhooks queued by the departures above get a short, bounded chance to go out.
     await this.webhooks?.close(Math.min(2000, this.options.config.shutdownTimeoutSeconds * 1000));
     await this.cluster.close();

@@ -27,7 +27,7 @@ process.on('message', async (msg) => {
     case 'address':
       return reply({ port: address.port });
     case 'counts':
-      return reply({ sessions: gateway.fallback.sessionCount(), connections: gateway.core.connections.connectionCount() });
+      return reply({ sessions: gateway.fallback.sessionCount(), connections: gateway.core.connectionCount() });
     case 'memory': {
       await fullGc();
       const m = process.memoryUsage();

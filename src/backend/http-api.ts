@@ -5,9 +5,10 @@ import type { AppStore } from '../apps/app-store.js';
 import { channelNameProblem, channelTraits } from '../protocol/channel-name.js';
 import { Errors, GatewayError, isGatewayError } from '../protocol/errors.js';
 import type { Core } from '../core/core.js';
+import type { ApiObserver } from '../seams/observers.js';
 import { validateBatch, validatePublish, type PublishRequest } from '../core/publisher.js';
 import { channelHistory } from './history-route.js';
-import { parseJsonObject, readBody, sendError, sendJson } from './http-io.js';
+import { parseJsonObject, readBody, sendError, sendJson } from '../edge/http-io.js';
 import { verifyApiRequest } from './request-auth.js';
 
 export interface ApiContext {
@@ -24,10 +25,6 @@ export interface ApiRoute {
   /** Metric label. */
   readonly name: string;
   handle(ctx: ApiContext): Promise<unknown>;
-}
-
-export interface ApiObserver {
-  request?(e: { route: string; method: string; status: number; ms: number }): void;
 }
 
 export interface HttpApiOptions {
@@ -196,7 +193,7 @@ export function pusherRoutes(core: Core): ApiRoute[] {
   }
 
   async function publishWithInfo(app: App, request: PublishRequest, info: Set<string>): Promise<Record<string, Record<string, number>> | undefined> {
-    await core.publisher.publish(app, request);
+    await core.publish(app, request);
     if (info.size === 0) return undefined;
     const channels: Record<string, Record<string, number>> = {};
     for (const channel of request.channels) channels[channel] = await channelInfo(app, channel, info);

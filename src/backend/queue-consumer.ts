@@ -4,23 +4,12 @@ import type { App } from '../apps/app.js';
 import type { AppStore } from '../apps/app-store.js';
 import type { PublishRequest } from '../core/publisher.js';
 import { Errors, isGatewayError } from '../protocol/errors.js';
+import type { QueueObserver } from '../seams/observers.js';
 import { parseQueueEntry } from './queue-entry.js';
 
 /** What the consumer hands events to: core's publisher. */
 export interface QueuePublisher {
   publish(app: App, request: PublishRequest): Promise<void>;
-}
-
-/** Consumer outcomes, for metrics. Every method is optional and must not throw. */
-export interface QueueObserver {
-  /** An entry's events were all handed to fan-out. */
-  consumed?(e: { appId: string; events: number }): void;
-  /** A malformed entry went to the dead-letter stream. */
-  deadLettered?(e: { reason: string }): void;
-  /** An entry whose idempotency id was seen within the window; acknowledged, not published. */
-  duplicate?(e: { appId: string }): void;
-  /** Redis became unreachable (`up: false`) or reachable again. */
-  connection?(e: { up: boolean }): void;
 }
 
 export interface QueueConsumerOptions {

@@ -2,7 +2,7 @@ import type { App } from '../apps/app.js';
 import type { AppStore } from '../apps/app-store.js';
 import { validateBatch, validatePublish, type PublishRequest } from '../core/publisher.js';
 import { Errors, fail } from '../protocol/errors.js';
-import { parseJsonObject } from './http-io.js';
+import { parseJsonObject } from '../edge/http-io.js';
 
 /** A stream entry that passed every check: what to publish, for which app. */
 export interface QueueEntry {

@@ -1,6 +1,6 @@
 import type { AppStore } from '../apps/app-store.js';
 import { hmacHex, privateChannelSignedString, safeEqual } from '../protocol/signature.js';
-import type { SseAuthority } from '../transport/sse-transport.js';
+import type { SseAuthority } from '../seams/sse-authority.js';
 
 /** The longest a token may stay valid, so a leaked URL does not open a private channel for ever. */
 export const MAX_SSE_TOKEN_SECONDS = 7 * 24 * 3600;

@@ -1,5 +1,6 @@
 import type { CoreObserver } from '../core/observer.js';
-import { targetWants, type WebhookEvent, type WebhookKind, type WebhookTarget } from './webhook-event.js';
+import type { WebhookKind } from '../protocol/webhook-kinds.js';
+import { targetWants, type WebhookEvent, type WebhookTarget } from './webhook-event.js';
 import type { WebhookApp } from './webhook-sender.js';
 
 /** An app with at least one webhook. */

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { WebhookObserver } from '../seams/observers.js';
 import type { WebhookEvent, WebhookTarget } from './webhook-event.js';
 
 /** The credentials a webhook is signed with. */
@@ -7,17 +8,6 @@ export interface WebhookApp {
   readonly id: string;
   readonly key: string;
   readonly secret: string;
-}
-
-/**
- * Delivery outcomes, for metrics (Prometheus counters, the dashboard). Every method is optional and
- * must not throw. `events` counts webhook events, not requests.
- */
-export interface WebhookObserver {
-  /** `ms`: from the first attempt to the 2xx, retries included. */
-  delivered?(e: { appId: string; url: string; events: number; attempts: number; ms: number }): void;
-  retried?(e: { appId: string; url: string; attempt: number; reason: string }): void;
-  dropped?(e: { appId: string; url: string; events: number; reason: 'retry-limit' | 'backlog-full' | 'shutdown' }): void;
 }
 
 export interface WebhookSenderOptions {

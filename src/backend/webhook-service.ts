@@ -1,10 +1,34 @@
 import type { Logger } from 'pino';
 import type { Cluster } from '../cluster/cluster.js';
 import { Users } from '../core/users.js';
-import type { Config } from '../ops/config.js';
 import { WebhookBatcher, type StillGone, type WebhookedApp } from './webhook-batcher.js';
-import type { WebhookEvent, WebhookKind } from './webhook-event.js';
-import { WebhookSender, type WebhookObserver } from './webhook-sender.js';
+import type { WebhookKind } from '../protocol/webhook-kinds.js';
+import type { WebhookObserver } from '../seams/observers.js';
+import type { WebhookEvent, WebhookFilter } from './webhook-event.js';
+import { WebhookSender } from './webhook-sender.js';
+
+/** What the service reads of the configuration; ops' `Config` is one. */
+export interface WebhookServiceConfig {
+  readonly webhooks: {
+    readonly timeoutMs: number;
+    readonly retryLimitSeconds: number;
+    readonly retryInitialMs: number;
+    readonly backlogSize: number;
+    readonly batchWindowMs: number;
+    readonly holdBackMs: number;
+  };
+  readonly apps: ReadonlyArray<{
+    readonly id: string;
+    readonly key: string;
+    readonly secret: string;
+    readonly webhooks: ReadonlyArray<{
+      readonly url: string;
+      readonly event_types: readonly WebhookKind[];
+      readonly filter?: WebhookFilter | undefined;
+      readonly headers: Readonly<Record<string, string>>;
+    }>;
+  }>;
+}
 
 /** Largest `events` array in one webhook request. */
 const MAX_EVENTS_PER_REQUEST = 100;
@@ -17,7 +41,7 @@ export class WebhookService {
   readonly observer: WebhookBatcher;
   readonly sender: WebhookSender;
 
-  private constructor(apps: readonly WebhookedApp[], config: Config, log: Logger, cluster: Cluster, metrics: WebhookObserver | undefined) {
+  private constructor(apps: readonly WebhookedApp[], config: WebhookServiceConfig, log: Logger, cluster: Cluster, metrics: WebhookObserver | undefined) {
     const w = config.webhooks;
     this.sender = new WebhookSender(
       {
@@ -38,7 +62,7 @@ export class WebhookService {
     );
   }
 
-  static fromConfig(config: Config, log: Logger, cluster: Cluster, metrics?: WebhookObserver): WebhookService | undefined {
+  static fromConfig(config: WebhookServiceConfig, log: Logger, cluster: Cluster, metrics?: WebhookObserver): WebhookService | undefined {
     const apps: WebhookedApp[] = config.apps
       .filter((a) => a.webhooks.length > 0)
       .map((a) => ({

@@ -6,7 +6,7 @@ import { channelTraits } from '../protocol/channel-name.js';
 import { decodeClientFrame, type ClientFrame } from '../protocol/client-frame.js';
 import { Errors, GatewayError, isGatewayError } from '../protocol/errors.js';
 import { ServerFrames } from '../protocol/server-frame.js';
-import type { Acceptor, Admission, ConnectRequest, Link, LinkListener } from '../transport/link.js';
+import type { Acceptor, Admission, ConnectRequest, Link, LinkListener } from '../seams/link.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { Connection } from './connection.js';
 import type { CoreObserver } from './observer.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { App } from '../apps/app.js';
 import { EncodedFrame } from '../protocol/encoded-frame.js';
-import type { Link } from '../transport/link.js';
+import type { Link } from '../seams/link.js';
 import type { PendingFrame } from './hub.js';
 
 /** A signed-in user (pusher:signin). */

@@ -2,10 +2,13 @@ import type { Logger } from 'pino';
 import type { AppStore } from '../apps/app-store.js';
 import type { BrokerHandler, ChannelMessage, ControlMessage } from '../cluster/broker.js';
 import type { Cluster } from '../cluster/cluster.js';
+import type { App } from '../apps/app.js';
+import type { Acceptor } from '../seams/link.js';
+import type { Connection } from './connection.js';
 import { ConnectionManager, type ConnectionOptions } from './connection-manager.js';
 import { Hub } from './hub.js';
 import type { CoreObserver } from './observer.js';
-import { Publisher } from './publisher.js';
+import { Publisher, type PublishRequest } from './publisher.js';
 import { Subscriptions } from './subscriptions.js';
 import { Users } from './users.js';
 
@@ -17,15 +20,16 @@ export interface CoreOptions extends ConnectionOptions {
 
 /**
  * Core as one object: the channel hub, subscriptions, users, connections and the publisher, wired
- * to a cluster. Transports hand it links through `connections` (the Acceptor); the backend
- * publishes through `publisher` and reads cluster state through `cluster`.
+ * to a cluster. Its parts stay inside: transports hand it links through `acceptor`, the backend and
+ * ops publish with `publish`, read this node's figures through the methods below, and read shared
+ * state through `cluster` (an interface).
  */
 export class Core implements BrokerHandler {
-  readonly hub: Hub;
-  readonly subscriptions: Subscriptions;
-  readonly users: Users;
-  readonly connections: ConnectionManager;
-  readonly publisher: Publisher;
+  private readonly hub: Hub;
+  private readonly subscriptions: Subscriptions;
+  private readonly users: Users;
+  private readonly connections: ConnectionManager;
+  private readonly publisher: Publisher;
 
   constructor(
     readonly apps: AppStore,
@@ -39,6 +43,41 @@ export class Core implements BrokerHandler {
     this.users = new Users(cluster, observer, options);
     this.connections = new ConnectionManager(apps, cluster, this.subscriptions, this.users, observer, log, options);
     this.publisher = new Publisher(cluster, observer);
+  }
+
+  /** Where transports bring connection attempts. */
+  get acceptor(): Acceptor {
+    return this.connections;
+  }
+
+  /** Validated publish to this app's channels (see `Publisher.publish`). */
+  publish(app: App, request: PublishRequest): Promise<void> {
+    return this.publisher.publish(app, request);
+  }
+
+  /** True from `drain()` on: no connection is admitted any more. */
+  get draining(): boolean {
+    return this.connections.isDraining;
+  }
+
+  /** Open connections on this node, of one app or all. */
+  connectionCount(appId?: string): number {
+    return this.connections.connectionCount(appId);
+  }
+
+  /** Channels with a subscriber on this node, of one app or all. */
+  channelCount(appId?: string): number {
+    return this.hub.channelCount(appId);
+  }
+
+  /** Resolves when the cleanups of closed connections (presence, counts) have finished. */
+  settled(): Promise<void> {
+    return this.connections.settled();
+  }
+
+  /** This node's connections, for diagnostics and tests; not a hot path. */
+  allConnections(): IterableIterator<Connection> {
+    return this.connections.allConnections();
   }
 
   async start(): Promise<void> {

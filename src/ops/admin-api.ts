@@ -72,7 +72,7 @@ export class AdminApi {
   ) {}
 
   readiness(): Readiness {
-    if (this.target.core.connections.isDraining) return { ready: false, reason: 'draining' };
+    if (this.target.core.draining) return { ready: false, reason: 'draining' };
     if (!this.target.cluster.healthy()) return { ready: false, reason: 'cluster unavailable' };
     return { ready: true };
   }
@@ -88,10 +88,10 @@ export class AdminApi {
       return {
         id: app.id,
         enabled: app.enabled,
-        connections: core.connections.connectionCount(app.id),
+        connections: core.connectionCount(app.id),
         connectionsByTransport: t.connectionsByTransport,
         subscriptions: t.subscriptions,
-        channels: core.hub.channelCount(app.id),
+        channels: core.channelCount(app.id),
         rates: this.history.latest(app.id),
         totals: t,
         ...(historyFor === app.id ? { history: this.history.of(app.id) } : {}),
@@ -103,10 +103,10 @@ export class AdminApi {
         uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
         ready: readiness.ready,
         ...(readiness.reason ? { notReadyReason: readiness.reason } : {}),
-        draining: core.connections.isDraining,
+        draining: core.draining,
         clusterHealthy: cluster.healthy(),
-        connections: core.connections.connectionCount(),
-        channels: core.hub.channelCount(),
+        connections: core.connectionCount(),
+        channels: core.channelCount(),
         apiRequests: this.metrics.apiRequestsServed,
         memory: { rss: memory.rss, heapUsed: memory.heapUsed },
       },
@@ -145,7 +145,7 @@ export class AdminApi {
     const app = this.app(appId);
     const data = typeof body['data'] === 'string' ? body['data'] : JSON.stringify(body['data'] ?? {});
     const request = validatePublish(app, { name: body['event'], data, channel: body['channel'] });
-    await this.target.core.publisher.publish(app, request);
+    await this.target.core.publish(app, request);
     return { channel: request.channels[0] as string, event: request.name };
   }
 

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { parseJsonObject, readBody, sendError, sendJson } from '../backend/http-io.js';
+import { parseJsonObject, readBody, sendError, sendJson } from '../edge/http-io.js';
 import { Errors, GatewayError } from '../protocol/errors.js';
 import { AdminApi, type AdminTarget } from './admin-api.js';
 import { AdminAuth } from './admin-auth.js';

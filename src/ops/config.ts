@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { Errors, GatewayError } from '../protocol/errors.js';
-import { WEBHOOK_KINDS } from '../backend/webhook-event.js';
+import { WEBHOOK_KINDS } from '../protocol/webhook-kinds.js';
 import { parseProxyEntry } from '../edge/client-address.js';
 
 const WebhookSchema = z

@@ -1,4 +1,4 @@
-import type { WebhookObserver } from '../backend/webhook-sender.js';
+import type { WebhookObserver } from '../seams/observers.js';
 import type { CoreObserver } from '../core/observer.js';
 
 export type DebugEventType =

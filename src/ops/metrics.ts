@@ -1,7 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ApiObserver } from '../backend/http-api.js';
-import type { QueueObserver } from '../backend/queue-consumer.js';
-import type { WebhookObserver } from '../backend/webhook-sender.js';
+import type { ApiObserver, QueueObserver, WebhookObserver } from '../seams/observers.js';
 import type { CoreObserver } from '../core/observer.js';
 import { HotHistogram } from './hot-histogram.js';
 

@@ -1,8 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { ApiObserver } from '../backend/http-api.js';
-import type { QueueObserver } from '../backend/queue-consumer.js';
-import type { WebhookObserver } from '../backend/webhook-sender.js';
+import type { ApiObserver, QueueObserver, WebhookObserver } from '../seams/observers.js';
 import type { CoreObserver } from '../core/observer.js';
 import type { AdminTarget } from './admin-api.js';
 import { generateAdminToken } from './admin-auth.js';
@@ -62,7 +60,7 @@ export class Operations {
    * listener is disabled or could not bind (logged as an error).
    */
   async start(target: AdminTarget): Promise<StartedAdmin | undefined> {
-    this.metrics.attach(target.core.hub);
+    this.metrics.attach(target.core);
     this.history.start();
     const queue = this.config.queue;
     if (queue.enabled) {

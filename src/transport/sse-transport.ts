@@ -3,20 +3,9 @@ import type { Logger } from 'pino';
 import { channelNameProblem, channelTraits } from '../protocol/channel-name.js';
 import type { EncodedFrame, FrameBatch } from '../protocol/encoded-frame.js';
 import { Errors, GatewayError, isGatewayError, type ErrorKind } from '../protocol/errors.js';
-import type { Acceptor, Link, LinkListener } from './link.js';
+import type { Acceptor, Link, LinkListener } from '../seams/link.js';
+import type { SseAuthority } from '../seams/sse-authority.js';
 import { clientAddress, type TrustedProxies } from '../edge/client-address.js';
-
-/**
- * What the SSE endpoint needs from whoever holds the app secrets (the composition root wires it):
- * the check of a page's token for private channels, and the `auth` of the subscriptions the
- * transport makes on the page's behalf, which core then verifies like any other.
- */
-export interface SseAuthority {
-  /** Undefined when `token` signs exactly `channels` (the query value) until `expires`; else why not. */
-  checkToken(appKey: string, channels: string, expires: string | null, token: string | null, nowMs: number): string | undefined;
-  /** `auth` for a private-channel subscribe by `socketId`; undefined for an unknown app. */
-  channelAuth(appKey: string, socketId: string, channel: string): string | undefined;
-}
 
 export interface SseTransportOptions {
   readonly pathPrefix: string;

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EncodedFrame, FrameBatch } from '../protocol/encoded-frame.js';
 import { ServerFrames } from '../protocol/server-frame.js';
-import type { Acceptor, Link, LinkListener } from './link.js';
+import type { Acceptor, Link, LinkListener } from '../seams/link.js';
 import { wsTextFrame } from './ws-frame.js';
 import { clientAddress, type TrustedProxies } from '../edge/client-address.js';
 

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebhookBatcher, type WebhookedApp } from '../../src/backend/webhook-batcher.js';
-import type { WebhookEvent, WebhookKind } from '../../src/backend/webhook-event.js';
+import type { WebhookEvent } from '../../src/backend/webhook-event.js';
+import type { WebhookKind } from '../../src/protocol/webhook-kinds.js';
 
 function app(kinds: WebhookKind[]): WebhookedApp {
   return { id: 'a', key: 'k', secret: 's', targets: [{ url: 'http://127.0.0.1/hook', eventTypes: new Set(kinds), headers: {} }] };

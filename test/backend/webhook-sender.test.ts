@@ -4,7 +4,8 @@ import { createServer } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { WebhookSender, type WebhookObserver, type WebhookSenderOptions } from '../../src/backend/webhook-sender.js';
+import { WebhookSender, type WebhookSenderOptions } from '../../src/backend/webhook-sender.js';
+import type { WebhookObserver } from '../../src/seams/observers.js';
 import type { WebhookEvent, WebhookTarget } from '../../src/backend/webhook-event.js';
 import { WebhookReceiver } from './webhook-receiver.js';
 

@@ -99,7 +99,7 @@ describe('a real browser without WebSocket', () => {
 
     mkdirSync('test-artifacts', { recursive: true });
     await tab.screenshot({ path: 'test-artifacts/fallback-browser.png' });
-    const conn = [...gw.gateway.core.connections.allConnections()];
+    const conn = [...gw.gateway.core.allConnections()];
     assert.deepEqual(conn.map((c) => c.link.kind), ['xhr_streaming']);
     await tab.close();
   });

@@ -215,10 +215,10 @@ describe('HTTP fallback wire protocol', () => {
     const held = poll(gw.port, session);
     await subscribe(gw.port, session, 'flood');
     await held;
-    const before = gw.gateway.core.connections.connectionCount();
+    const before = gw.gateway.core.connectionCount();
     // maxBufferedBytes is 4 KiB here; nobody polls while 20 KiB are published.
     for (let i = 0; i < 20; i++) await api(gw.port, 'POST', '/apps/app-id/events', { name: 'big', channel: 'flood', data: 'x'.repeat(1000) });
-    await until(() => gw.gateway.core.connections.connectionCount() === before - 1, 'session cut off');
+    await until(() => gw.gateway.core.connectionCount() === before - 1, 'session cut off');
     const last = await poll(gw.port, session);
     assert.equal(last.length, 1, 'the dropped backlog is not delivered');
     assert.match(last[0] ?? '', /^c\[4100,/);
@@ -232,13 +232,13 @@ describe('HTTP fallback wire protocol', () => {
     socket.write(`POST ${session}/xhr_streaming${Q} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`);
     socket.pause();
     const id = session.replace('/pusher/app/', '');
-    const find = () => [...gw.gateway.core.connections.allConnections()].find((c) => (c.link as { id?: string }).id === id);
+    const find = () => [...gw.gateway.core.allConnections()].find((c) => (c.link as { id?: string }).id === id);
     await until(() => find() !== undefined, 'session open');
     const conn = find();
     assert.ok(conn);
     assert.equal((await subscribe(gw.port, session, 'stall')).status, 204);
     await until(() => conn.channels.has('stall'), 'subscribed');
-    const alive = (): boolean => [...gw.gateway.core.connections.allConnections()].includes(conn);
+    const alive = (): boolean => [...gw.gateway.core.allConnections()].includes(conn);
     const batch = Array.from({ length: 10 }, () => ({ name: 'big', channel: 'stall', data: 'x'.repeat(9000) }));
     let published = 0;
     for (let i = 0; i < 2000 && alive(); i++) {
@@ -258,7 +258,7 @@ describe('HTTP fallback wire protocol', () => {
     const lastPollEnded = Date.now();
     const established = JSON.parse((JSON.parse((line ?? '').slice(1)) as string[])[0] ?? '{}') as { data: string };
     const socketId = (JSON.parse(established.data) as { socket_id: string }).socket_id;
-    const alive = (): boolean => [...gw.gateway.core.connections.allConnections()].some((c) => c.socketId === socketId);
+    const alive = (): boolean => [...gw.gateway.core.allConnections()].some((c) => c.socketId === socketId);
     assert.equal(alive(), true);
     await until(() => !alive(), 'session expired');
     const waited = Date.now() - lastPollEnded;

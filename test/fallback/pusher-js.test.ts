@@ -34,7 +34,7 @@ for (const transport of ['xhr_streaming', 'xhr_polling'] as const satisfies read
       const socketId = await connected(c);
       assert.match(socketId, /^\d+\.\d+$/);
       assert.equal(transportOf(c), transport);
-      const conn = [...gw.gateway.core.connections.allConnections()].find((x) => x.socketId === socketId);
+      const conn = [...gw.gateway.core.allConnections()].find((x) => x.socketId === socketId);
       assert.equal(conn?.link.kind, transport);
     });
 
@@ -94,14 +94,14 @@ for (const transport of ['xhr_streaming', 'xhr_polling'] as const satisfies read
       assert.deepEqual(await joined, { id: 'bob', info: { name: 'Bob' } });
 
       const left = nextEvent<{ id: string }>(chA, 'pusher:member_removed', 20_000);
-      const before = gw.gateway.core.connections.connectionCount();
+      const before = gw.gateway.core.connectionCount();
       const gone = Date.now();
       // pusher-js drops its request and says nothing: only the session's expiry can tell.
       b.disconnect();
       assert.deepEqual(await left, { id: 'bob', info: { name: 'Bob' } });
       const waited = Date.now() - gone;
       assert.ok(waited >= SESSION_TIMEOUT_SECONDS * 1000 - 500, `member_removed after ${waited} ms, before the session could expire`);
-      assert.equal(gw.gateway.core.connections.connectionCount(), before - 1);
+      assert.equal(gw.gateway.core.connectionCount(), before - 1);
     });
 
     test('user sign-in works and server-to-user events arrive', async () => {

@@ -79,7 +79,7 @@ export class TcpProxy {
 
 /** Kills a connection from the server side: the gateway drops the TCP socket without a close frame. */
 export function killServerSide(gateway: Gateway, socketId: string): void {
-  for (const conn of gateway.core.connections.allConnections()) {
+  for (const conn of gateway.core.allConnections()) {
     if (conn.socketId !== socketId) continue;
     const ws = (conn.link as unknown as { ws?: { terminate(): void } }).ws;
     if (ws) ws.terminate();

@@ -56,7 +56,7 @@ describe('resumable channels across two nodes on Redis', () => {
     const r = await recovered;
     assert.equal(r.recovered, true, r.error);
     assert.deepEqual(ticks, Array.from({ length: 51 }, (_, i) => i));
-    assert.equal(b.gateway.core.connections.connectionCount(), 1, 'now on node B');
+    assert.equal(b.gateway.core.connectionCount(), 1, 'now on node B');
 
     const history = await api(a.port, 'GET', '/apps/app-id/channels/feed-nodes/history', undefined, { extra: { since: String(r.position).replace(/:\d+$/, ':48'), limit: '10' } });
     assert.equal(history.status, 200);

@@ -111,7 +111,7 @@ describe('EventSource in headless Chromium', () => {
     // The server drops the stream (its TCP socket, no goodbye); the browser's reconnect waits at the
     // proxy while 30 more events are published, so they can only come back through Last-Event-ID.
     proxy.hold();
-    const links = [...gw.gateway.core.connections.allConnections()].filter((c) => c.link.kind === 'sse');
+    const links = [...gw.gateway.core.allConnections()].filter((c) => c.link.kind === 'sse');
     assert.equal(links.length, 1);
     (links[0]?.link as unknown as { res: { socket: Socket } }).res.socket.destroy();
     await publish('feed-browser', 11, 40);

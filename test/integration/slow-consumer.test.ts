@@ -19,7 +19,7 @@ test('a client that stops reading is cut off (4100) once its backlog passes maxB
 
     const data = 'x'.repeat(9000);
     let sent = 0;
-    const serverSide = () => [...gw.gateway.core.connections.allConnections()].find((c) => c.socketId === slow.socketId);
+    const serverSide = () => [...gw.gateway.core.allConnections()].find((c) => c.socketId === slow.socketId);
     while (serverSide() && sent < 60 * 1024 * 1024) {
       const batch = Array.from({ length: 10 }, () => ({ name: 'blob', channel: 'firehose', data }));
       const res = await api(gw.port, 'POST', '/apps/app-id/batch_events', { batch });

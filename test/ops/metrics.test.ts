@@ -110,7 +110,7 @@ describe('slow-consumer metric', () => {
       await slow.client.subscribe('firehose');
       (slow.client.ws as unknown as { _socket: Socket })._socket.pause();
       const data = 'x'.repeat(9000);
-      const connected = (): boolean => [...g.gateway.core.connections.allConnections()].some((c) => c.socketId === slow.socketId);
+      const connected = (): boolean => [...g.gateway.core.allConnections()].some((c) => c.socketId === slow.socketId);
       for (let sent = 0; connected() && sent < 60 * 1024 * 1024; sent += 10 * data.length) {
         const res = await api(g.port, 'POST', '/apps/app-id/batch_events', { batch: Array.from({ length: 10 }, () => ({ name: 'blob', channel: 'firehose', data })) });
         assert.equal(res.status, 200);

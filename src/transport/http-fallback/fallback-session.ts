@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { EncodedFrame, FrameBatch } from '../../protocol/encoded-frame.js';
-import type { Link, LinkListener } from '../link.js';
+import type { Link, LinkListener } from '../../seams/link.js';
 import { HEARTBEAT_LINE, OPEN_LINE, STREAM_PRELUDE, arrayLine, closeLine, messageBody, messageLine } from './sockjs-frame.js';
 
 export type FallbackKind = 'xhr_streaming' | 'xhr_polling';

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Errors, GatewayError, isGatewayError } from '../../protocol/errors.js';
 import { ServerFrames } from '../../protocol/server-frame.js';
-import type { Acceptor } from '../link.js';
+import type { Acceptor } from '../../seams/link.js';
 import { FallbackSession, RECEIVE_HEADERS, type FallbackKind } from './fallback-session.js';
 import { OPEN_LINE, arrayLine, closeLine } from './sockjs-frame.js';
 
