@@ -104,6 +104,11 @@ export const ConfigSchema = z
         heartbeatSeconds: z.number().min(0.05).max(29).default(25),
         /** Seconds a session may go without an open receive request before it counts as disconnected. */
         sessionTimeoutSeconds: z.number().min(0.1).max(600).default(10),
+        /**
+         * Seconds after the client dropped its stream or held poll (closed the request, as pusher-js does
+         * on disconnect) before the session is over, unless the client comes back. Capped by sessionTimeoutSeconds.
+         */
+        abandonGraceSeconds: z.number().min(0.05).max(600).default(3),
       })
       .strict()
       .prefault({}),

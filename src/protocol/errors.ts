@@ -8,7 +8,10 @@
 export interface ErrorKind {
   /** Stable identifier, used in logs and metrics. */
   readonly id: string;
-  /** Pusher close/error code (4000–4399) when the error belongs on a socket. */
+  /**
+   * Pusher close/error code (4000–4399) when the error belongs on a socket; on the HTTP fallbacks
+   * also SockJS's own close codes (2010), sent as a `c[code,"reason"]` line.
+   */
   readonly wsCode?: number;
   /** HTTP status when the error belongs on the API. */
   readonly httpStatus?: number;
@@ -16,7 +19,8 @@ export interface ErrorKind {
   readonly closes?: boolean;
 }
 
-function kind<K extends string>(id: K, k: Omit<ErrorKind, 'id'>): ErrorKind & { id: K } {
+/** Keeps each entry's own fields in its type, so `Errors.X.wsCode` is a number where X has one. */
+function kind<K extends string, T extends Omit<ErrorKind, 'id'>>(id: K, k: T): Readonly<T> & { readonly id: K } {
   return { id, ...k };
 }
 
@@ -51,6 +55,11 @@ export const Errors = {
   PayloadTooLarge: kind('PayloadTooLarge', { httpStatus: 413 }),
   RateLimited: kind('RateLimited', { httpStatus: 429 }),
   Unavailable: kind('Unavailable', { httpStatus: 503 }),
+  // HTTP fallback sessions (xhr_streaming / xhr_polling).
+  /** A request for a session from another client (address through trusted proxies, or Origin) than the one that opened it. */
+  SessionNotYours: kind('SessionNotYours', { httpStatus: 403 }),
+  /** A second receive request (stream or held poll) while the session's first is still open; SockJS's answer. */
+  AnotherConnectionOpen: kind('AnotherConnectionOpen', { wsCode: 2010 }),
   // Configuration.
   InvalidConfig: kind('InvalidConfig', {}),
 } as const;

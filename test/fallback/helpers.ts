@@ -1,4 +1,5 @@
 import http from 'node:http';
+import assert from 'node:assert/strict';
 import PusherModule from 'pusher-js';
 import type * as PusherTypes from 'pusher-js/types/src/core/pusher.js';
 import PusherServer from 'pusher';
@@ -63,6 +64,15 @@ export function sessionOf(client: PusherClient): string {
   return conn.connection?.transport?.socket?.session ?? '';
 }
 
+/**
+ * Who makes a raw request: extra headers (Origin, X-Forwarded-For) and the loopback address it comes
+ * from (`127.0.0.2` is another client than `127.0.0.1` on Linux, which routes all of 127/8 to lo).
+ */
+export interface Peer {
+  readonly headers?: Record<string, string>;
+  readonly from?: string;
+}
+
 export interface Line {
   readonly type: string;
   readonly body: string;
@@ -82,10 +92,18 @@ export class RawReceive {
   private wake: (() => void) | undefined;
   private request: http.ClientRequest;
 
-  constructor(port: number, path: string, headers: Record<string, string> = {}) {
+  constructor(port: number, path: string, peer: Peer = {}) {
     let resolveEnded!: () => void;
     this.ended = new Promise((resolve) => (resolveEnded = resolve));
-    this.request = http.request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, agent: false });
+    this.request = http.request({
+      host: '127.0.0.1',
+      port,
+      path,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...peer.headers },
+      agent: false,
+      ...(peer.from ? { localAddress: peer.from } : {}),
+    });
     this.request.on('response', (res) => {
       this.status = res.statusCode ?? 0;
       this.headers = res.headers;
@@ -154,9 +172,77 @@ export class RawReceive {
 }
 
 /** POSTs an `xhr_send` body; returns the status and the raw response text. */
-export async function rawSend(port: number, path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-  return { status: res.status, text: await res.text(), headers: res.headers };
+export function rawSend(port: number, path: string, body: string, peer: Peer = {}): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...peer.headers },
+        agent: false,
+        ...(peer.from ? { localAddress: peer.from } : {}),
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The query pusher-js puts on receive requests. */
+export const Q = '?protocol=7&client=js&version=8.6.0&t=1&n=1';
+
+/** Posts Pusher frames (objects are JSON-encoded, strings sent as they are) to a session's `xhr_send`. */
+export function send(port: number, session: string, frames: unknown[], peer: Peer = {}): Promise<{ status: number; text: string }> {
+  return rawSend(port, `${session}/xhr_send`, JSON.stringify(frames.map((f) => (typeof f === 'string' ? f : JSON.stringify(f)))), peer);
+}
+
+export function subscribe(port: number, session: string, channel: string, peer: Peer = {}): Promise<{ status: number; text: string }> {
+  return send(port, session, [{ event: 'pusher:subscribe', data: { channel } }], peer);
+}
+
+/** Opens a streaming session (a fresh one unless `session` is given) and waits for connection_established. */
+export async function stream(port: number, peer: Peer = {}, session = newSessionPath()): Promise<{ session: string; rx: RawReceive; socketId: string }> {
+  const rx = new RawReceive(port, `${session}/xhr_streaming${Q}`, peer);
+  await rx.next((l) => l.type === 'o');
+  const established = await rx.frame('pusher:connection_established');
+  return { session, rx, socketId: (JSON.parse(established.data as string) as { socket_id: string }).socket_id };
+}
+
+/** The socket id in a poll answer that carries connection_established (an `a[…]` line). */
+export function establishedSocketId(line: string | undefined): string {
+  const established = JSON.parse((JSON.parse((line ?? '').slice(1)) as string[])[0] ?? '{}') as { event?: string; data: string };
+  assert.equal(established.event, 'pusher:connection_established');
+  return (JSON.parse(established.data) as { socket_id: string }).socket_id;
+}
+
+/** One poll; resolves with the lines it carried once it ends. */
+export async function poll(port: number, session: string, peer: Peer = {}, timeoutMs = 10_000): Promise<string[]> {
+  const rx = new RawReceive(port, `${session}/xhr${Q}`, peer);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([rx.ended, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('poll never ended')), timeoutMs)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+  return rx.lines.map((l) => l.type + l.body);
+}
+
+/** Waits until `cond` holds, checking every 20 ms. */
+export async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 let sessionCounter = 0;

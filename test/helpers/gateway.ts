@@ -1,4 +1,4 @@
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { Gateway } from '../../src/gateway.js';
 import { loadConfig, type Config } from '../../src/ops/config.js';
 import type { Cluster } from '../../src/cluster/cluster.js';
@@ -20,10 +20,11 @@ export function testApp(overrides: Record<string, unknown> = {}): Record<string,
 /** Starts a gateway on a free loopback port with a silent logger. */
 export async function startGateway(
   flags: Record<string, unknown> = {},
-  extra: { cluster?: Cluster; observers?: CoreObserver[] } = {},
+  extra: { cluster?: Cluster; observers?: CoreObserver[]; log?: Logger } = {},
 ): Promise<TestGateway> {
   const { config } = loadConfig({ env: {}, flags: { port: 0, logLevel: 'silent', ...flags } });
-  const gateway = new Gateway({ config, log: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }), ...extra });
+  const { log = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }), ...rest } = extra;
+  const gateway = new Gateway({ config, log, ...rest });
   const address = await gateway.start();
   return { gateway, port: address.port, host: '127.0.0.1', config, stop: () => gateway.stop() };
 }

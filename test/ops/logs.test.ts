@@ -1,30 +1,10 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import pino from 'pino';
 import { loadConfig } from '../../src/ops/config.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { api } from '../helpers/sign.js';
+import { captureLog as capture } from '../helpers/log-capture.js';
 import { startOpsGateway } from './ops-harness.js';
-
-/** A pino logger writing JSON lines into an array. */
-function capture(level: string): { log: pino.Logger; lines: Array<Record<string, unknown>>; text: () => string } {
-  const raw: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      raw.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  const log = pino({ level }, sink);
-  return {
-    log,
-    get lines() {
-      return raw.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-    },
-    text: () => raw.join(''),
-  };
-}
 
 describe('structured logs', () => {
   it('gives each HTTP API and admin request its own child logger, without the signature or secret', async () => {

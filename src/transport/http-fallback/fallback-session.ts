@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { EncodedFrame, FrameBatch } from '../../protocol/encoded-frame.js';
+import { Errors } from '../../protocol/errors.js';
 import type { Link, LinkListener } from '../../seams/link.js';
 import { HEARTBEAT_LINE, OPEN_LINE, STREAM_PRELUDE, arrayLine, closeLine, messageBody, messageLine } from './sockjs-frame.js';
 
@@ -8,12 +9,43 @@ export type FallbackKind = 'xhr_streaming' | 'xhr_polling';
 export interface SessionLimits {
   /** Unsent bytes (outbox or stream backlog) past which the session is cut off with 4100. */
   readonly maxBufferedBytes: number;
+  /**
+   * How long a second receive request waits for the one held before it is refused with 2010.
+   * pusher-js aborts a full stream and opens the next at once, and the server may read the new
+   * request before it sees the old one's socket close (always possible through a proxy).
+   */
+  readonly supersedeWaitMs: number;
+}
+
+/** The clocks the transport's sweeper runs sessions by. */
+export interface SessionTimings {
+  /** Idle time after which an open stream gets `h` and a held poll is answered with `h`. */
+  readonly heartbeatMs: number;
+  /** Time without a receive request after which the session is over. */
+  readonly expiryMs: number;
+  /** The shorter time that applies when the client dropped its receive request instead of us ending it. */
+  readonly abandonGraceMs: number;
+}
+
+/** What a second receive request waiting for the held one to go needs. */
+interface Waiting {
+  readonly res: ServerResponse;
+  readonly headers: Record<string, string>;
+  readonly timer: NodeJS.Timeout;
+  readonly onBusy: () => void;
 }
 
 /** Close code used for a slow consumer: pusher-js backs off and reconnects on 4100–4199. */
 const SLOW_CONSUMER_CODE = 4100;
 /** What core hears when a session ends because its client went away (no close frame, like a dropped socket). */
 export const SESSION_GONE_CODE = 1006;
+/**
+ * pusher-js drops a stream and opens the next once it has read more than this many characters of
+ * it (`MAX_BUFFER_LENGTH` in its http_request.ts). Whatever is written after that point may arrive
+ * after the client stopped listening, so a stream past it gets nothing more: frames wait in the
+ * outbox for the next stream.
+ */
+const STREAM_CHAR_LIMIT = 256 * 1024;
 
 export const RECEIVE_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'application/javascript; charset=UTF-8',
@@ -30,6 +62,16 @@ export const RECEIVE_HEADERS: Readonly<Record<string, string>> = {
  * bounded outbox. A session closed by core keeps its `c[…]` line until the client's next receive
  * request collects it or the session expires.
  *
+ * One receive request at a time: a second one while the first is held waits `supersedeWaitMs` for
+ * the first to go (a stream pusher-js has just abandoned) and is otherwise refused as SockJS does,
+ * `c[2010,"Another connection still open"]`, leaving the first untouched. Which client may make
+ * requests at all is the transport's check (`remoteAddress`, `origin`), not the session's.
+ *
+ * Expiry: a session without a receive request is over after `expiryMs`, or after the shorter
+ * `abandonGraceMs` when its last request was dropped by the client (socket closed before we ended
+ * it), which is how pusher-js leaves. A poll we answered starts the long clock: the gap before the
+ * next poll is normal.
+ *
  * Guarantees: frames reach the client in `send` order; `o` is written exactly once; nothing is ever
  * written in answer to the client's `[]` heartbeat; `closed` reaches the listener exactly once.
  */
@@ -45,8 +87,14 @@ export class FallbackSession implements Link {
   private flushScheduled = false;
   /** When the current receive request was attached or the last line written to it. */
   private lastWriteAt = 0;
+  /** Characters (UTF-16 units, as the client's responseText counts them) written to the current stream. */
+  private streamChars = 0;
   /** When the session last had no receive request (start of the expiry clock). */
   private detachedAt: number;
+  /** The client closed the last receive request itself: the grace clock applies, not the expiry. */
+  private abandoned = false;
+  /** A second receive request, waiting for the held one to go. */
+  private waiting: Waiting | undefined;
 
   constructor(
     readonly id: string,
@@ -68,8 +116,8 @@ export class FallbackSession implements Link {
       this.detachedAt = now;
       return;
     }
-    res.write(STREAM_PRELUDE + OPEN_LINE);
     this.attachReceiver(res, now);
+    this.write(res, STREAM_PRELUDE + OPEN_LINE, now);
   }
 
   /** Connects core's listener once admission has opened the link. */
@@ -79,15 +127,34 @@ export class FallbackSession implements Link {
 
   /**
    * A later receive request on this session: a new stream (pusher-js opens one after 256 KiB) or
-   * the next poll. It replaces any request still held, which the client has already given up.
+   * the next poll. While another is held it waits for that one to go, and is refused with 2010
+   * (`onBusy` is then called) if it does not.
    */
-  resume(res: ServerResponse, headers: Record<string, string>, now: number): void {
-    this.release(HEARTBEAT_LINE, now);
-    res.writeHead(200, { ...RECEIVE_HEADERS, ...headers });
-    this.attachReceiver(res, now);
-    // What waited goes out now (a poll is answered and ends); an idle poll is held until a frame
-    // arrives or the heartbeat is due.
-    this.flush(now);
+  resume(res: ServerResponse, headers: Record<string, string>, now: number, onBusy: () => void): void {
+    const held = this.receiver;
+    if (held !== undefined && !isGone(held)) {
+      if (this.waiting !== undefined) {
+        refuseBusy(res, headers);
+        onBusy();
+        return;
+      }
+      const timer = setTimeout(() => {
+        if (this.waiting?.res !== res) return;
+        this.waiting = undefined;
+        refuseBusy(res, headers);
+        onBusy();
+      }, this.limits.supersedeWaitMs);
+      this.waiting = { res, headers, timer, onBusy };
+      res.once('close', () => {
+        if (this.waiting?.res !== res) return;
+        clearTimeout(timer);
+        this.waiting = undefined;
+      });
+      return;
+    }
+    // A held request whose socket is already gone (its close event not yet emitted) is forgotten.
+    this.receiver = undefined;
+    this.attach(res, headers, now);
   }
 
   send(frame: EncodedFrame): void {
@@ -126,14 +193,17 @@ export class FallbackSession implements Link {
    * Timer work, called by the transport's sweeper: heartbeats on idle receive requests and expiry
    * of sessions without one. Returns false when the session is over and should be forgotten.
    */
-  tick(now: number, heartbeatMs: number, expiryMs: number): boolean {
+  tick(now: number, timings: SessionTimings): boolean {
+    const { heartbeatMs, expiryMs, abandonGraceMs } = timings;
     if (this.isDone) {
+      this.endWaiting();
       this.release('', now);
       return false;
     }
     const res = this.receiver;
     if (res === undefined) {
-      if (now - this.detachedAt < expiryMs) return true;
+      const limit = this.abandoned ? Math.min(abandonGraceMs, expiryMs) : expiryMs;
+      if (now - this.detachedAt < limit) return true;
       // Nobody came back for it: the client is gone, as when a socket drops.
       this.pendingClose = '';
       this.outbox = [];
@@ -142,7 +212,9 @@ export class FallbackSession implements Link {
       return false;
     }
     if (now - this.lastWriteAt >= heartbeatMs) {
-      if (this.kind === 'xhr_streaming') this.write(res, HEARTBEAT_LINE, now);
+      if (this.kind === 'xhr_streaming') {
+        if (!this.streamFull) this.write(res, HEARTBEAT_LINE, now);
+      }
       // A poll answered with `h` ends; the client polls again at once.
       else this.release(HEARTBEAT_LINE, now);
     }
@@ -151,6 +223,7 @@ export class FallbackSession implements Link {
 
   /** Ends any held request (shutdown). */
   shutdown(): void {
+    this.endWaiting();
     this.release('', Date.now());
     this.pendingClose ??= '';
   }
@@ -158,12 +231,12 @@ export class FallbackSession implements Link {
   private deliver(item: EncodedFrame | FrameBatch): void {
     if (this.pendingClose !== undefined) return;
     const res = this.receiver;
-    if (res !== undefined && this.kind === 'xhr_streaming' && this.outbox.length === 0) {
+    if (res !== undefined && this.kind === 'xhr_streaming' && this.outbox.length === 0 && !this.streamFull) {
       if (res.writableLength > this.limits.maxBufferedBytes) {
         this.cutOff();
         return;
       }
-      this.write(res, messageLine(item), Date.now());
+      this.write(res, messageLine(item), Date.now(), messageBody(item).length + LINE_OVERHEAD);
       return;
     }
     const body = messageBody(item);
@@ -189,7 +262,8 @@ export class FallbackSession implements Link {
   /** Writes what waits (outbox, then close line) to the held request; a poll is answered and ends. */
   private flush(now: number): void {
     const res = this.receiver;
-    if (res === undefined) return;
+    // A full stream is about to be replaced by the client; the next one gets what waits.
+    if (res === undefined || this.streamFull) return;
     let text = '';
     if (this.outbox.length > 0) {
       text = arrayLine(this.outbox.join(','));
@@ -206,13 +280,26 @@ export class FallbackSession implements Link {
     else this.write(res, text, now);
   }
 
+  /** Makes `res` the receive request and sends what waits (a poll is answered and ends). */
+  private attach(res: ServerResponse, headers: Record<string, string>, now: number): void {
+    res.writeHead(200, { ...RECEIVE_HEADERS, ...headers });
+    this.attachReceiver(res, now);
+    // An idle poll is held until a frame arrives or the heartbeat is due.
+    this.flush(now);
+  }
+
   private attachReceiver(res: ServerResponse, now: number): void {
     this.receiver = res;
+    this.abandoned = false;
     this.lastWriteAt = now;
+    this.streamChars = 0;
     res.once('close', () => {
       if (this.receiver !== res) return;
+      // The client dropped it (we clear `receiver` before ending a request ourselves).
       this.receiver = undefined;
-      this.detachedAt = Date.now();
+      const at = Date.now();
+      this.detachedAt = at;
+      if (!this.promoteWaiting(at)) this.abandoned = true;
     });
   }
 
@@ -223,11 +310,45 @@ export class FallbackSession implements Link {
     this.receiver = undefined;
     this.detachedAt = now;
     res.end(last);
+    this.promoteWaiting(now);
   }
 
-  private write(res: ServerResponse, chunk: string | Buffer, now: number): void {
+  /** The request waiting for the receive slot takes it; false when there was none. */
+  private promoteWaiting(now: number): boolean {
+    const next = this.waiting;
+    if (next === undefined) return false;
+    this.waiting = undefined;
+    clearTimeout(next.timer);
+    if (isGone(next.res)) return false;
+    if (this.isDone) {
+      next.res.writeHead(200, { ...RECEIVE_HEADERS, ...next.headers });
+      next.res.end();
+      return false;
+    }
+    this.attach(next.res, next.headers, now);
+    return true;
+  }
+
+  /** Ends a waiting request without a frame (the session is over or shutting down). */
+  private endWaiting(): void {
+    const next = this.waiting;
+    if (next === undefined) return;
+    this.waiting = undefined;
+    clearTimeout(next.timer);
+    if (!next.res.headersSent) next.res.writeHead(200, { ...RECEIVE_HEADERS, ...next.headers });
+    next.res.end();
+  }
+
+  /** `chars` is the chunk's length as the client counts it (given for a Buffer). */
+  private write(res: ServerResponse, chunk: string | Buffer, now: number, chars = chunk.length): void {
     this.lastWriteAt = now;
+    this.streamChars += chars;
     res.write(chunk);
+  }
+
+  /** The stream has passed the length at which pusher-js replaces it. */
+  private get streamFull(): boolean {
+    return this.kind === 'xhr_streaming' && this.streamChars > STREAM_CHAR_LIMIT;
   }
 
   /** The client stopped reading its stream: a close line would sit behind the backlog, so drop it. */
@@ -235,6 +356,7 @@ export class FallbackSession implements Link {
     const res = this.receiver;
     this.receiver = undefined;
     this.pendingClose = '';
+    this.endWaiting();
     res?.destroy();
     this.finish(SLOW_CONSUMER_CODE);
   }
@@ -246,4 +368,19 @@ export class FallbackSession implements Link {
     // Reported on the next turn, as a socket's close event is, so core never re-enters itself.
     setImmediate(() => listener.closed(code));
   }
+}
+
+/** `a[` and `]\n` around a message body. */
+const LINE_OVERHEAD = 4;
+
+/** True when the request's socket is already closed, whether or not its close event has fired. */
+function isGone(res: ServerResponse): boolean {
+  return res.destroyed || res.writableEnded || res.socket === null || res.socket.destroyed;
+}
+
+/** SockJS's answer to a second receive request on a session: this request is closed, the session is not. */
+function refuseBusy(res: ServerResponse, headers: Record<string, string>): void {
+  if (isGone(res)) return;
+  res.writeHead(200, { ...RECEIVE_HEADERS, ...headers });
+  res.end(closeLine(Errors.AnotherConnectionOpen.wsCode, 'Another connection still open'));
 }

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { Errors, GatewayError, isGatewayError } from '../../protocol/errors.js';
 import { ServerFrames } from '../../protocol/server-frame.js';
 import type { Acceptor } from '../../seams/link.js';
-import { FallbackSession, RECEIVE_HEADERS, type FallbackKind } from './fallback-session.js';
+import { FallbackSession, RECEIVE_HEADERS, type FallbackKind, type SessionTimings } from './fallback-session.js';
+import { RefusalLog } from './refusal-log.js';
 import { OPEN_LINE, arrayLine, closeLine } from './sockjs-frame.js';
 
 export interface HttpFallbackOptions {
@@ -13,6 +14,15 @@ export interface HttpFallbackOptions {
   readonly heartbeatMs: number;
   /** A session with no receive request open for this long is over (its presence ends, hooks fire). */
   readonly sessionTimeoutMs: number;
+  /** The shorter limit for a session whose client dropped its stream or held poll (pusher-js leaving). */
+  readonly abandonGraceMs: number;
+  /**
+   * The client behind a request: its address as seen through the trusted proxies. A session
+   * answers only the address (and Origin, present or absent) that opened it.
+   */
+  readonly clientAddress: (req: IncomingMessage) => string;
+  /** How long a second receive request waits for the held one to go before 2010; default 1000. */
+  readonly supersedeWaitMs?: number;
   /** Unsent bytes per session (outbox or stream backlog) before it is cut off with 4100. */
   readonly maxBufferedBytes: number;
   /** Largest `xhr_send` body. */
@@ -28,6 +38,11 @@ const OPS: Readonly<Record<string, FallbackKind | 'send'>> = { xhr_streaming: 'x
  * connections, so app, origin, protocol and quota checks, channels, presence, client events and
  * limits are core's, not this transport's.
  *
+ * A session id travels in URLs (proxy logs, Referer headers), so it is not a credential: a session
+ * belongs to the client that opened it, its address (through trusted proxies) and its Origin header
+ * or the lack of one. Receives and sends from anyone else are refused (403, `SessionNotYours`) and
+ * logged, and leave the session untouched.
+ *
  * Sessions live on the node that created them: behind several nodes a proxy must send all requests
  * of one `{server}/{session}` to the same node (examples/nginx/switchboard.conf).
  */
@@ -35,6 +50,8 @@ export class HttpFallback {
   private readonly sessions = new Map<string, FallbackSession>();
   private readonly pathPattern: RegExp;
   private readonly sweeper: NodeJS.Timeout;
+  private readonly timings: SessionTimings;
+  private readonly refusals: RefusalLog;
   private closed = false;
 
   constructor(
@@ -45,7 +62,9 @@ export class HttpFallback {
     // pusher-js builds `{httpPath || '/pusher'}/app/{key}/{server}/{session}/{op}`: accept the default
     // `/pusher` and the gateway's own prefix, with or without `/pusher` after it.
     this.pathPattern = new RegExp(`^(?:${prefix})?(?:/pusher)?/app/([^/]+)/([0-9]{1,6})/([0-9a-zA-Z_-]{1,64})/([a-z_]+)$`);
-    const every = Math.max(50, Math.min(1000, options.heartbeatMs / 4, options.sessionTimeoutMs / 4));
+    this.timings = { heartbeatMs: options.heartbeatMs, expiryMs: options.sessionTimeoutMs, abandonGraceMs: options.abandonGraceMs };
+    this.refusals = new RefusalLog(options.log, 'fallback request refused');
+    const every = Math.max(50, Math.min(1000, options.heartbeatMs / 4, options.sessionTimeoutMs / 4, options.abandonGraceMs / 4));
     this.sweeper = setInterval(() => this.sweep(Date.now()), every);
     this.sweeper.unref();
   }
@@ -108,13 +127,14 @@ export class HttpFallback {
       session = undefined;
     }
     if (session !== undefined) {
-      if (session.kind !== kind) throw new GatewayError(Errors.BadRequest, `session ${id} uses ${session.kind}`);
-      this.checkOrigin(session, req);
-      session.resume(res, cors, now);
+      const owned = session;
+      this.checkClient(owned, req, kind);
+      if (owned.kind !== kind) throw new GatewayError(Errors.BadRequest, `session ${id} uses ${owned.kind}`);
+      owned.resume(res, cors, now, () => this.refusals.refused({ session: owned.id, op: kind, reason: 'another receive request is open', code: Errors.AnotherConnectionOpen.wsCode, address: owned.remoteAddress }));
       return;
     }
     if (this.closed) throw new GatewayError(Errors.Unavailable, 'server is shutting down');
-    const remoteAddress = req.socket.remoteAddress ?? '';
+    const remoteAddress = this.options.clientAddress(req);
     const admission = this.acceptor.admit({ appKey, protocol: url.searchParams.get('protocol'), origin: req.headers.origin, remoteAddress, kind });
     if (!admission.ok) {
       // As over WebSocket: open, say why in a pusher:error, then close with the code pusher-js
@@ -124,7 +144,8 @@ export class HttpFallback {
       res.end(OPEN_LINE + arrayLine(error) + closeLine(admission.code, admission.message.slice(0, 120)));
       return;
     }
-    session = new FallbackSession(id, kind, req.headers.origin, remoteAddress, { maxBufferedBytes: this.options.maxBufferedBytes }, now);
+    const limits = { maxBufferedBytes: this.options.maxBufferedBytes, supersedeWaitMs: this.options.supersedeWaitMs ?? 1000 };
+    session = new FallbackSession(id, kind, req.headers.origin, remoteAddress, limits, now);
     this.sessions.set(id, session);
     session.open(res, cors, now);
     session.listen(admission.open(session));
@@ -133,7 +154,7 @@ export class HttpFallback {
   private onSend(id: string, req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): void {
     const session = this.sessions.get(id);
     if (session === undefined || session.isClosed) throw new GatewayError(Errors.NotFound, 'session not found');
-    this.checkOrigin(session, req);
+    this.checkClient(session, req, 'send');
     readLimited(req, this.options.maxSendBytes)
       .then((body) => {
         const texts = parseSendBody(body);
@@ -149,17 +170,32 @@ export class HttpFallback {
       });
   }
 
-  /** A session answers only the origin that opened it (browsers always send Origin on these POSTs). */
-  private checkOrigin(session: FallbackSession, req: IncomingMessage): void {
+  /**
+   * A session answers only the client that opened it: the same address through the trusted proxies
+   * and the same Origin header, or none if it had none (browsers send Origin on every such POST; a
+   * missing one is not a wildcard).
+   */
+  private checkClient(session: FallbackSession, req: IncomingMessage, op: string): void {
+    const address = this.options.clientAddress(req);
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== session.origin) throw new GatewayError(Errors.Forbidden, 'origin does not match the session');
+    if (address === session.remoteAddress && origin === session.origin) return;
+    this.refusals.refused({
+      session: session.id,
+      op,
+      reason: address !== session.remoteAddress ? 'request from another address' : 'request with another origin',
+      address,
+      origin: origin?.slice(0, 200),
+      sessionAddress: session.remoteAddress,
+      sessionOrigin: session.origin,
+    });
+    throw new GatewayError(Errors.SessionNotYours, 'this session belongs to another client');
   }
 
   private sweep(now: number): void {
-    const { heartbeatMs, sessionTimeoutMs } = this.options;
     for (const [id, session] of this.sessions) {
-      if (!session.tick(now, heartbeatMs, sessionTimeoutMs)) this.sessions.delete(id);
+      if (!session.tick(now, this.timings)) this.sessions.delete(id);
     }
+    this.refusals.roll(now);
   }
 }
 
