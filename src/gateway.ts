@@ -92,7 +92,7 @@ export class Gateway {
         heartbeatMs: config.httpFallback.heartbeatSeconds * 1000,
         sessionTimeoutMs: config.httpFallback.sessionTimeoutSeconds * 1000,
         abandonGraceMs: config.httpFallback.abandonGraceSeconds * 1000,
-        clientAddress: (req) => req.socket.remoteAddress ?? '',
+        trustedProxies,
         maxBufferedBytes: config.maxBufferedBytes,
         // A send body holds frames as JSON strings, whose escaping can double a frame's size.
         maxSendBytes: config.maxMessageBytes * 2,

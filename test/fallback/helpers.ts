@@ -58,6 +58,13 @@ export function transportOf(client: PusherClient): string {
   return (client.connection as unknown as { connection?: { transport?: { name?: string } } }).connection?.transport?.name ?? '';
 }
 
+/** The connection states a client goes through from now on (empty while it stays connected). */
+export function stateChanges(client: PusherClient): string[] {
+  const states: string[] = [];
+  client.connection.bind('state_change', ({ current }: { current: string }) => states.push(current));
+  return states;
+}
+
 /** The `{server}/{session}` pusher-js chose for its HTTP session. */
 export function sessionOf(client: PusherClient): string {
   const conn = client.connection as unknown as { connection?: { transport?: { socket?: { session?: string } } } };

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, testApp, type TestGateway } from '../helpers/gateway.js';
 import { TestRedis, freePort } from '../cluster/redis-server.js';
-import { connected, fallbackClient, nextEvent, serverSdk, sessionOf, transportOf, type PusherClient } from './helpers.js';
+import { Q, RawReceive, connected, fallbackClient, nextEvent, send, serverSdk, sessionOf, transportOf, type PusherClient } from './helpers.js';
 
 const EXAMPLE = join(process.cwd(), 'examples/nginx/switchboard.conf');
 
@@ -82,6 +82,8 @@ describe('WebSocket and both HTTP fallbacks through a real nginx in front of two
       redis: { url: redis.url, prefix: 'nginx-test:' },
       apps: [testApp({ clientEvents: true })],
       httpFallback: { sessionTimeoutSeconds: 3 },
+      // nginx connects from here: its X-Forwarded-For names the client.
+      trustedProxies: ['127.0.0.1'],
     };
     nodes = [await startGateway(flags), await startGateway(flags)];
     nodes.forEach((node, i) =>
@@ -163,5 +165,28 @@ describe('WebSocket and both HTTP fallbacks through a real nginx in front of two
     for (const c of more) assert.ok(seenOn.has(sessionOf(c)), 'requests of the session were seen');
     assert.ok(seenOn.size >= 7);
     for (const [session, on] of seenOn) assert.equal(on.size, 1, `session ${session} was served by nodes ${[...on].join(', ')}`);
+  });
+
+  test('nginx names the client in X-Forwarded-For: a session answers only the client behind it', async () => {
+    const victim = client('xhr_streaming');
+    const socketId = await connected(victim);
+    const news = victim.subscribe('bound-via-nginx');
+    await nextEvent(news, 'pusher:subscription_succeeded');
+    const session = `/pusher/app/app-key/${sessionOf(victim)}`;
+    // Another client reaching nginx from 127.0.0.2, with and without a forged X-Forwarded-For.
+    const forged: Array<Record<string, string>> = [{}, { 'x-forwarded-for': '127.0.0.1' }];
+    for (const headers of forged) {
+      const from = { from: '127.0.0.2', headers };
+      assert.equal((await send(port, session, [{ event: 'pusher:subscribe', data: { channel: 'stolen' } }], from)).status, 403);
+      const stolen = new RawReceive(port, `${session}/xhr_streaming${Q}`, from);
+      await stolen.ended;
+      assert.equal(stolen.status, 403);
+      assert.deepEqual(stolen.lines, []);
+    }
+    const story = nextEvent<{ n: number }>(news, 'story');
+    await serverSdk(port).trigger('bound-via-nginx', 'story', { n: 7 });
+    assert.deepEqual(await story, { n: 7 });
+    assert.equal(victim.connection.socket_id, socketId);
+    assert.equal(victim.connection.state, 'connected');
   });
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { captureLog } from '../helpers/log-capture.js';
 import { api } from '../helpers/sign.js';
-import { Q, RawReceive, connected, fallbackClient, nextEvent, poll, send, serverSdk, sessionOf, stream, subscribe, transportOf, type Peer, type PusherClient } from './helpers.js';
+import { Q, RawReceive, connected, fallbackClient, nextEvent, poll, send, serverSdk, sessionOf, stateChanges, stream, subscribe, transportOf, type Peer, type PusherClient } from './helpers.js';
 
 /** Linux routes all of 127/8 to the loopback: a request from 127.0.0.2 is another client's. */
 const ELSEWHERE = '127.0.0.2';
@@ -35,8 +35,7 @@ describe('HTTP fallback sessions belong to their client', () => {
     const victim = fallbackClient(gw.port, 'xhr_streaming');
     clients.push(victim);
     const socketId = await connected(victim);
-    const states: string[] = [];
-    victim.connection.bind('state_change', ({ current }: { current: string }) => states.push(current));
+    const states = stateChanges(victim);
     const news = victim.subscribe('owned-news');
     await nextEvent(news, 'pusher:subscription_succeeded');
     const session = `/pusher/app/app-key/${sessionOf(victim)}`;
@@ -144,8 +143,7 @@ describe('HTTP fallback sessions belong to their client', () => {
     const c = fallbackClient(gw.port, 'xhr_streaming');
     clients.push(c);
     const socketId = await connected(c);
-    const states: string[] = [];
-    c.connection.bind('state_change', ({ current }: { current: string }) => states.push(current));
+    const states = stateChanges(c);
     const channel = c.subscribe('big-news');
     await nextEvent(channel, 'pusher:subscription_succeeded');
     const session = sessionOf(c);
@@ -169,5 +167,39 @@ describe('HTTP fallback sessions belong to their client', () => {
     assert.equal(c.connection.socket_id, socketId);
     assert.deepEqual(states, []);
     assert.equal(refusals().filter((l) => l['session'] === `app-key/${session}`).length, 0, 'its own new stream is not a second connection');
+  });
+});
+
+describe('session binding behind a trusted proxy', () => {
+  /** The reverse proxy's own address; clients are named by its X-Forwarded-For. */
+  const PROXY = '127.0.0.3';
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startGateway({ trustedProxies: [PROXY] });
+  });
+  after(() => gw.stop());
+
+  test('the client is the X-Forwarded-For address when the proxy sends it, and only then', async () => {
+    const via = (xff: string): Peer => ({ from: PROXY, headers: { 'x-forwarded-for': xff } });
+    const { session, rx, socketId } = await stream(gw.port, via('203.0.113.7'));
+    const link = [...gw.gateway.core.allConnections()].find((c) => c.socketId === socketId)?.link;
+    assert.equal(link?.remoteAddress, '203.0.113.7', 'the session is bound to the client, not to the proxy');
+    const cases: Array<[string, Peer, number]> = [
+      ['another client behind the proxy', via('203.0.113.8'), 403],
+      ['the proxy itself, without the header', { from: PROXY }, 403],
+      ['an untrusted peer claiming the client address', { from: ELSEWHERE, headers: { 'x-forwarded-for': '203.0.113.7' } }, 403],
+      ['the client, with a forged hop before it', via('198.51.100.1, 203.0.113.7'), 204],
+      ['the client', via('203.0.113.7'), 204],
+    ];
+    for (const [name, peer, status] of cases) {
+      assert.equal((await send(gw.port, session, [{ event: 'pusher:ping', data: {} }], peer)).status, status, name);
+    }
+    // Exactly the two accepted pings reached the session.
+    await rx.frame('pusher:pong');
+    await rx.frame('pusher:pong');
+    assert.equal((await subscribe(gw.port, session, 'behind-proxy', via('203.0.113.7'))).status, 204);
+    await rx.frame('pusher_internal:subscription_succeeded');
+    assert.equal(rx.lines.filter((l) => l.type === 'a' && l.body.includes('pusher:pong')).length, 2);
+    rx.abort();
   });
 });

@@ -96,7 +96,8 @@ for (const transport of ['xhr_streaming', 'xhr_polling'] as const satisfies read
       const left = nextEvent<{ id: string }>(chA, 'pusher:member_removed', 20_000);
       const before = gw.gateway.core.connectionCount();
       const gone = Date.now();
-      // pusher-js drops its request and says nothing: only the session's expiry can tell.
+      // pusher-js drops its request and says nothing: the session ends after the abandon grace,
+      // capped here by the 2 s session timeout (departure.test.ts times the default grace).
       b.disconnect();
       assert.deepEqual(await left, { id: 'bob', info: { name: 'Bob' } });
       const waited = Date.now() - gone;

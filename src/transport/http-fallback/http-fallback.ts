@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { clientAddress, type TrustedProxies } from '../../edge/client-address.js';
 import { Errors, GatewayError, isGatewayError } from '../../protocol/errors.js';
 import { ServerFrames } from '../../protocol/server-frame.js';
 import type { Acceptor } from '../../seams/link.js';
@@ -17,10 +18,10 @@ export interface HttpFallbackOptions {
   /** The shorter limit for a session whose client dropped its stream or held poll (pusher-js leaving). */
   readonly abandonGraceMs: number;
   /**
-   * The client behind a request: its address as seen through the trusted proxies. A session
-   * answers only the address (and Origin, present or absent) that opened it.
+   * Whose `X-Forwarded-For` names the client (config `trustedProxies`). A session answers only the
+   * client address (and Origin, present or absent) that opened it.
    */
-  readonly clientAddress: (req: IncomingMessage) => string;
+  readonly trustedProxies: TrustedProxies;
   /** How long a second receive request waits for the held one to go before 2010; default 1000. */
   readonly supersedeWaitMs?: number;
   /** Unsent bytes per session (outbox or stream backlog) before it is cut off with 4100. */
@@ -134,7 +135,7 @@ export class HttpFallback {
       return;
     }
     if (this.closed) throw new GatewayError(Errors.Unavailable, 'server is shutting down');
-    const remoteAddress = this.options.clientAddress(req);
+    const remoteAddress = clientAddress(req, this.options.trustedProxies);
     const admission = this.acceptor.admit({ appKey, protocol: url.searchParams.get('protocol'), origin: req.headers.origin, remoteAddress, kind });
     if (!admission.ok) {
       // As over WebSocket: open, say why in a pusher:error, then close with the code pusher-js
@@ -176,7 +177,7 @@ export class HttpFallback {
    * missing one is not a wildcard).
    */
   private checkClient(session: FallbackSession, req: IncomingMessage, op: string): void {
-    const address = this.options.clientAddress(req);
+    const address = clientAddress(req, this.options.trustedProxies);
     const origin = req.headers.origin;
     if (address === session.remoteAddress && origin === session.origin) return;
     this.refusals.refused({
