@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { Errors, GatewayError, isGatewayError } from '../protocol/errors.js';
-import { DEV_APP, loadConfig } from '../ops/config.js';
+import { loadConfig } from '../ops/config.js';
 import { createLogger } from '../ops/logger.js';
-import { Gateway } from '../gateway.js';
-import { Operations } from '../ops/operations.js';
+import { launchGateway, warnDevApp } from '../start-gateway.js';
+import { VERSION } from '../version.js';
 import { status, STATUS_USAGE } from './status.js';
 import { runLookupCli } from '../lookup/cli.js';
 import cluster from 'node:cluster';
@@ -18,6 +18,7 @@ Commands:
   lookup      Check domain availability over DNS/RDAP/WHOIS (switchboard lookup --help; docs/lookup.md)
   start       Start the gateway (default: 127.0.0.1:6001, in-memory, dev app app-id/app-key/app-secret)
   status      Print a running node's readiness, connections, rates and busiest channels
+  --version   Print the version
 
 Options for start:
   --config <file>        JSON config file (defaults < file < SWITCHBOARD_* env < flags)
@@ -74,19 +75,11 @@ async function start(argv: string[]): Promise<number> {
   // the first one serves the admin listener (one dashboard and token per host).
   const hostCluster = cluster.isWorker && config.adapter === 'local' ? new HostCluster(process as unknown as HostPort) : undefined;
   if (cluster.isWorker && process.env[WORKER_SLOT_ENV] !== '1') config.admin.enabled = false;
-  if (usingDevApp && !(cluster.isWorker && process.env[WORKER_SLOT_ENV] !== '1')) {
-    log.warn({ appId: DEV_APP.id, key: DEV_APP.key }, 'no apps configured: using the development app (app-id / app-key / app-secret); do not use it in production');
-  }
-  const ops = new Operations(config, log);
-  const gateway = new Gateway({ config, log, ...(hostCluster ? { cluster: hostCluster } : {}), ...ops.gatewayObservers });
-  const address = await gateway.start();
-  log.info({ host: address.address, port: address.port, apps: config.apps.length, adapter: config.adapter }, 'switchboard listening');
-  const admin = await ops.start(gateway);
-  if (admin) {
-    log.info({ host: admin.address.address, port: admin.address.port }, 'admin listener: /metrics /health /ready and the dashboard');
-    // Printed, not logged: the operator needs this generated token once, and logs must never hold it.
-    if (admin.generatedToken) process.stderr.write(`switchboard: admin dashboard http://${admin.address.address}:${admin.address.port}/ token ${admin.token} (set admin.token to choose one)\n`);
-  }
+  if (usingDevApp && !(cluster.isWorker && process.env[WORKER_SLOT_ENV] !== '1')) warnDevApp(log);
+  const running = await launchGateway(config, log, hostCluster ? { cluster: hostCluster } : {});
+  const admin = running.admin;
+  // Printed, not logged: the operator needs this generated token once, and logs must never hold it.
+  if (admin?.generatedToken) process.stderr.write(`switchboard: admin dashboard http://${admin.address.address}:${admin.address.port}/ token ${admin.token} (set admin.token to choose one)\n`);
 
   return new Promise<number>((resolve) => {
     let signals = 0;
@@ -97,10 +90,7 @@ async function start(argv: string[]): Promise<number> {
         return;
       }
       log.info({ signal }, 'shutting down: closing connections with 4200');
-      gateway
-        .stop()
-        .then(() => ops.stop())
-        .then(
+      running.stop().then(
           () => {
             log.info('stopped');
             resolve(0);
@@ -112,6 +102,11 @@ async function start(argv: string[]): Promise<number> {
         );
     };
     process.on('SIGTERM', () => shutdown('SIGTERM'));
+    // systemd's ExecReload (and `kill -HUP`): reload, never exit (Node's default for SIGHUP).
+    process.on('SIGHUP', () => {
+      log.info({ signal: 'SIGHUP' }, 'reloading');
+      running.reload().catch((error: unknown) => log.error({ err: error }, 'reload failed; serving with the previous state'));
+    });
     process.on('SIGINT', () => shutdown('SIGINT'));
     // A worker whose primary is gone would hold its share of the port with nobody to restart it.
     if (cluster.isWorker) process.on('disconnect', () => shutdown('primary gone'));
@@ -132,6 +127,11 @@ async function main(argv: string[]): Promise<number> {
     case 'lookup':
       // runLookupCli installs its own SIGINT handling (clean Ctrl-C, exit 130).
       return runLookupCli(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    case '--version':
+    case '-v':
+    case 'version':
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
     case undefined:
     case 'help':
     case '--help':

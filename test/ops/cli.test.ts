@@ -1,78 +1,20 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { CliProcess, runToEnd } from '../helpers/cli-process.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { api, channelAuth } from '../helpers/sign.js';
 
 const MAIN = 'dist/src/cli/main.js';
 
-/** The environment without any SWITCHBOARD_* variable of the machine running the tests. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SWITCHBOARD_')));
-}
-
-/** A running `switchboard start`, with its output collected. */
-class Cli {
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<number | null>;
-  private waiters: Array<() => void> = [];
-
-  constructor(readonly proc: ChildProcess) {
-    proc.stdout?.setEncoding('utf8').on('data', (s: string) => this.grew((this.stdout += s)));
-    proc.stderr?.setEncoding('utf8').on('data', (s: string) => this.grew((this.stderr += s)));
-    this.exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
-  }
-
-  static start(args: string[]): Cli {
-    return new Cli(spawn(process.execPath, [MAIN, 'start', ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
-  }
-
-  private grew(_: string): void {
-    for (const wake of this.waiters.splice(0)) wake();
-  }
-
-  /** Waits for a JSON log line with this message and returns it. */
-  async logLine(msg: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      for (const line of this.stdout.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        if (entry['msg'] === msg) return entry;
-      }
-      if (Date.now() > deadline) throw new Error(`no "${msg}" log line; stdout: ${this.stdout} stderr: ${this.stderr}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, deadline - Date.now());
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  async stop(): Promise<number | null> {
-    this.proc.kill('SIGTERM');
-    return this.exited;
-  }
-}
+/** `switchboard start …` from the compiled tree. */
+const Cli = { start: (args: string[]): CliProcess => CliProcess.spawn(process.execPath, [MAIN, 'start', ...args]) };
 
 /** Runs `switchboard status …` to completion. */
-function runStatus(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [MAIN, 'status', ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    proc.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    proc.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runStatus = (args: string[]) => runToEnd(process.execPath, [MAIN, 'status', ...args]);
 
 describe('switchboard CLI operability', () => {
   it('never writes an app secret or the admin token to stdout or stderr, even at trace level', async () => {
