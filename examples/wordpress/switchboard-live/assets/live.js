@@ -110,7 +110,15 @@
   }
   if (channels.moderation) {
     pusher.subscribe(channels.moderation).bind('comment-held', function (held) {
-      notice([config.text.heldComment.replace('%1$s', held.author).replace('%2$s', held.post_title) + ' ', link(held.moderate_url, config.text.moderate)]);
+      // Replacement functions: a name containing "$&" stays as written.
+      var text = config.text.heldComment
+        .replace('%1$s', function () {
+          return held.author;
+        })
+        .replace('%2$s', function () {
+          return held.post_title;
+        });
+      notice([text + ' ', link(held.moderate_url, config.text.moderate)]);
     });
   }
 })();

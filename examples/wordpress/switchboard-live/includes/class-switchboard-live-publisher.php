@@ -28,6 +28,9 @@ final class Switchboard_Live_Publisher {
 	 * @param WP_Comment $comment The comment.
 	 */
 	public static function comment_inserted( $id, $comment ) {
+		if ( self::importing() ) {
+			return;
+		}
 		if ( '1' === (string) $comment->comment_approved ) {
 			self::comment_approved( $comment );
 		} elseif ( '0' === (string) $comment->comment_approved ) {
@@ -56,7 +59,7 @@ final class Switchboard_Live_Publisher {
 	 * @param WP_Post $post       The post.
 	 */
 	public static function post_status_changed( $new_status, $old_status, $post ) {
-		if ( 'publish' !== $new_status || 'publish' === $old_status || 'post' !== $post->post_type || ! self::is_public( $post ) ) {
+		if ( 'publish' !== $new_status || 'publish' === $old_status || 'post' !== $post->post_type || self::importing() || ! self::is_public( $post ) ) {
 			return;
 		}
 		$client = Switchboard_Live_Client::from_settings();
@@ -127,6 +130,11 @@ final class Switchboard_Live_Publisher {
 				'moderate_url' => admin_url( 'edit-comments.php?comment_status=moderated' ),
 			)
 		);
+	}
+
+	/** An importer (WP_IMPORTING) inserting old posts and comments by the thousand: nothing to announce. */
+	private static function importing() {
+		return defined( 'WP_IMPORTING' ) && WP_IMPORTING;
 	}
 
 	/**
