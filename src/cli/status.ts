@@ -66,6 +66,7 @@ export function formatStatus({ overview, channels }: StatusReport): string {
   const state = node.ready ? 'ready' : `NOT READY (${node.notReadyReason ?? 'unknown'})`;
   lines.push(`node ${node.nodeId}  ${state}  up ${duration(node.uptimeSeconds)}  rss ${mib(node.memory.rss)}  heap ${mib(node.memory.heapUsed)}`);
   lines.push(`connections ${node.connections}  channels ${node.channels}  API requests ${node.apiRequests}  cluster ${node.clusterHealthy ? 'healthy' : 'UNAVAILABLE'}`);
+  if (overview.host) lines.push(`host: ${overview.host.connections} connections over ${overview.host.workers} workers (this worker: ${node.connections})`);
   lines.push('');
   const header = ['APP', 'CONNECTIONS', 'SUBSCRIPTIONS', 'CHANNELS', 'IN/s', 'OUT/s', 'PUBLISHED/s', 'ERRORS'];
   const rows = overview.apps.map((a) => [

@@ -3,7 +3,7 @@ import { Errors, GatewayError } from '../protocol/errors.js';
 import type { Broker, BrokerHandler, ChannelMessage, ControlMessage } from './broker.js';
 import type { CachedEvent, CacheStore } from './cache-store.js';
 import type { ChannelRegistry, VacatedChannel } from './channel-registry.js';
-import type { Cluster } from './cluster.js';
+import type { Cluster, ConnectionTally } from './cluster.js';
 import type { HistoryLimits, HistoryRead, HistoryStore, Position } from './history-store.js';
 import { isHostMessage, type HostOp, type HostPort } from './host-port.js';
 import type { DepartedMember, PresenceMember, PresenceStore } from './presence-store.js';
@@ -24,10 +24,17 @@ export class HostCluster implements Cluster {
   readonly presence: PresenceStore;
   readonly cache: CacheStore;
   readonly history: HistoryStore;
+  readonly tally: ConnectionTally;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private seq = 0;
   private connected = true;
   private handler: BrokerHandler | undefined;
+  /** Others' connections per app and host totals, from the hub's last `tallies`. */
+  private elsewhere = new Map<string, number>();
+  private hostNodes = 1;
+  /** This worker's counts not yet reported (sent once per turn). */
+  private readonly unreported = new Map<string, number>();
+  private readonly mine = new Map<string, number>();
 
   constructor(private readonly port: HostPort) {
     port.on('message', this.onMessage);
@@ -68,6 +75,22 @@ export class HostCluster implements Cluster {
       get: async (appId, channel) => ((await call('cache.get', [appId, channel])) as CachedEvent | null) ?? undefined,
       close: async () => undefined,
     };
+    this.tally = {
+      report: (appId, count) => {
+        if (count > 0) this.mine.set(appId, count);
+        else this.mine.delete(appId);
+        if (this.unreported.size === 0) setImmediate(() => this.flushTally());
+        this.unreported.set(appId, count);
+      },
+      elsewhere: (appId) => this.elsewhere.get(appId) ?? 0,
+      total: () => {
+        let own = 0;
+        for (const n of this.mine.values()) own += n;
+        let others = 0;
+        for (const n of this.elsewhere.values()) others += n;
+        return { connections: own + others, nodes: this.hostNodes };
+      },
+    };
     this.history = {
       append: (appId, channel, event, limits: HistoryLimits) => call('history.append', [appId, channel, event, limits]) as Promise<Position>,
       since: (appId, channel, after, limit) => call('history.since', [appId, channel, after, limit]) as Promise<HistoryRead>,
@@ -85,6 +108,17 @@ export class HostCluster implements Cluster {
     this.port.off('message', this.onMessage);
     this.port.off('disconnect', this.onDisconnect);
     this.onDisconnect();
+  }
+
+  private flushTally(): void {
+    const counts = [...this.unreported];
+    this.unreported.clear();
+    if (!this.connected || counts.length === 0) return;
+    try {
+      this.port.send({ sb: 'tally', counts });
+    } catch {
+      // The primary is gone; onDisconnect reports it.
+    }
   }
 
   private call(op: HostOp, args: readonly unknown[]): Promise<unknown> {
@@ -117,6 +151,10 @@ export class HostCluster implements Cluster {
         return;
       case 'control':
         this.handler?.control(raw.message);
+        return;
+      case 'tallies':
+        this.elsewhere = new Map(raw.elsewhere);
+        this.hostNodes = raw.nodes;
         return;
       default:
         return;

@@ -11,6 +11,8 @@ interface Node {
   readonly port: HostPort;
   /** app \0 channel → interest count, mirrored from the worker's broker. */
   readonly interest: Map<string, number>;
+  /** app → this worker's connections, as it last reported. */
+  readonly connections: Map<string, number>;
 }
 
 interface Member {
@@ -41,6 +43,7 @@ export class HostHub {
   private readonly cache = new LocalCacheStore();
   private readonly history = new LocalHistoryStore();
   private readonly gone: string[] = [];
+  private talliesDue = false;
 
   /** Serves one worker's port until it disconnects (or `detach` is called). */
   attach(port: HostPort): void {
@@ -48,9 +51,18 @@ export class HostHub {
     const onMessage = (raw: unknown): void => {
       if (!isHostMessage(raw)) return;
       if (raw.sb === 'hello') {
-        node = { id: raw.nodeId, port, interest: new Map() };
+        node = { id: raw.nodeId, port, interest: new Map(), connections: new Map() };
         this.nodes.set(node.id, node);
         for (const nodeId of this.gone.splice(0)) this.announceGone(nodeId);
+        this.tallyChanged();
+        return;
+      }
+      if (raw.sb === 'tally' && node) {
+        for (const [appId, count] of raw.counts) {
+          if (count > 0) node.connections.set(appId, count);
+          else node.connections.delete(appId);
+        }
+        this.tallyChanged();
         return;
       }
       if (raw.sb !== 'call' || !node) return;
@@ -89,6 +101,28 @@ export class HostHub {
   private nodeLeft(nodeId: string): void {
     if (!this.nodes.delete(nodeId)) return;
     this.announceGone(nodeId);
+    this.tallyChanged();
+  }
+
+  /** Tells every worker the others' connection counts, once per turn however many reports came in. */
+  private tallyChanged(): void {
+    if (this.talliesDue) return;
+    this.talliesDue = true;
+    setImmediate(() => {
+      this.talliesDue = false;
+      const total = new Map<string, number>();
+      for (const n of this.nodes.values()) {
+        for (const [appId, count] of n.connections) total.set(appId, (total.get(appId) ?? 0) + count);
+      }
+      for (const n of this.nodes.values()) {
+        const elsewhere: Array<[string, number]> = [];
+        for (const [appId, count] of total) {
+          const others = count - (n.connections.get(appId) ?? 0);
+          if (others > 0) elsewhere.push([appId, others]);
+        }
+        this.send(n, { sb: 'tallies', elsewhere, nodes: this.nodes.size });
+      }
+    });
   }
 
   /** Hands the dead node's cleanup to exactly one surviving worker (or to the next one to attach). */

@@ -46,6 +46,10 @@ export type HostMessage =
   | { readonly sb: 'call'; readonly id: number; readonly op: HostOp; readonly args: readonly unknown[] }
   | { readonly sb: 'reply'; readonly id: number; readonly value?: unknown; readonly error?: string }
   | { readonly sb: 'deliver'; readonly message: ChannelMessage }
+  /** Worker → primary: this worker's connections per app, those that changed since its last report. */
+  | { readonly sb: 'tally'; readonly counts: ReadonlyArray<readonly [string, number]> }
+  /** Primary → worker: the other workers' connections per app (apps with none left out), and how many workers. */
+  | { readonly sb: 'tallies'; readonly elsewhere: ReadonlyArray<readonly [string, number]>; readonly nodes: number }
   | { readonly sb: 'control'; readonly message: ControlMessage };
 
 export function isHostMessage(value: unknown): value is HostMessage {

@@ -69,7 +69,8 @@ export class ConnectionManager implements Acceptor {
       return reject(Errors.UnsupportedProtocol, `unsupported protocol version ${request.protocol}`);
     }
     if (!request.sameOrigin && !originAllowed(app, request.origin)) return reject(Errors.OriginNotAllowed, 'origin not allowed');
-    const current = this.perApp.get(app.id) ?? 0;
+    // Other workers' connections count too where the cluster tallies them (`--workers`).
+    const current = (this.perApp.get(app.id) ?? 0) + (this.cluster.tally?.elsewhere(app.id) ?? 0);
     if (app.maxConnections >= 0 && current >= app.maxConnections) return reject(Errors.OverConnectionQuota, 'over connection quota');
     return { ok: true, open: (link) => this.open(app.id, link) };
   }
@@ -80,7 +81,9 @@ export class ConnectionManager implements Acceptor {
     const socketId = this.newSocketId();
     const conn = new Connection(socketId, app, link, this.log, Date.now());
     this.connections.set(socketId, conn);
-    this.perApp.set(app.id, (this.perApp.get(app.id) ?? 0) + 1);
+    const count = (this.perApp.get(app.id) ?? 0) + 1;
+    this.perApp.set(app.id, count);
+    this.cluster.tally?.report(app.id, count);
     conn.send(ServerFrames.connectionEstablished(socketId, this.options.activityTimeoutSeconds));
     this.observer.connectionOpened?.({ appId: app.id, socketId, transport: link.kind });
     return {
@@ -177,6 +180,7 @@ export class ConnectionManager implements Acceptor {
     const left = (this.perApp.get(appId) ?? 1) - 1;
     if (left > 0) this.perApp.set(appId, left);
     else this.perApp.delete(appId);
+    this.cluster.tally?.report(appId, left);
     const userId = conn.user?.id;
     const cleanup: Promise<void> = Promise.all([this.subscriptions.unsubscribeAll(conn), this.users.signedOut(conn)])
       .then(

@@ -46,6 +46,8 @@ export interface Overview {
     readonly apiRequests: number;
     readonly memory: { rss: number; heapUsed: number };
   };
+  /** With `--workers`: every worker's connections together (this node is one worker of them). */
+  readonly host?: { readonly connections: number; readonly workers: number };
   readonly apps: AppOverview[];
 }
 
@@ -110,6 +112,7 @@ export class AdminApi {
         apiRequests: this.metrics.apiRequestsServed,
         memory: { rss: memory.rss, heapUsed: memory.heapUsed },
       },
+      ...(cluster.tally ? { host: (({ connections, nodes }) => ({ connections, workers: nodes }))(cluster.tally.total()) } : {}),
       apps,
     };
   }

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from './contract.js';
 import { NodeProcess } from './node-process.js';
+import { RawClient } from '../helpers/raw-client.js';
 import { client, memberCount, nextEvent, sdk, subscribe, type Channel, type Pusher } from './pusher-clients.js';
 
+const execFileP = promisify(execFile);
 const USERS = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
 
 /** `switchboard start --workers 2` without Redis: one port, two worker processes, state in the primary. */
@@ -79,5 +83,42 @@ describe('two workers behind one port, sharing in-host state', () => {
     assert.equal(await node.stop(), 0);
     await Promise.all(closes);
     await node.waitFor((l) => l['msg'] === 'all workers stopped', 'the primary’s last line');
+  });
+});
+
+describe('two workers: limits and figures for the whole host', () => {
+  let node: NodeProcess;
+  const token = 'workers-admin-token-0123456789';
+  before(async () => {
+    node = NodeProcess.spawn({
+      args: ['--workers', '2', '--admin-port', '0'],
+      apps: [{ id: 'app-id', key: 'app-key', secret: 'app-secret', maxConnections: 4 }],
+      env: { SWITCHBOARD_ADMIN__ENABLED: 'true', SWITCHBOARD_ADMIN__TOKEN: token },
+    });
+    await node.waitForCount((l) => l['msg'] === 'switchboard listening', 2, 'both workers listening');
+    node.port = Number(node.lines.find((l) => l['msg'] === 'switchboard listening')?.['port']);
+  });
+  after(() => node.stop());
+
+  it('holds maxConnections across workers and shows the host-wide count in switchboard status', async () => {
+    const admin = await node.waitFor((l) => String(l['msg']).startsWith('admin listener'), 'the admin listener');
+    const adminUrl = `http://127.0.0.1:${String(admin['port'])}`;
+    const hostConnections = async (): Promise<number> => {
+      const res = await fetch(`${adminUrl}/api/overview`, { headers: { authorization: `Bearer ${token}` } });
+      return ((await res.json()) as { host?: { connections: number } }).host?.connections ?? -1;
+    };
+    const open: RawClient[] = [];
+    for (let i = 0; i < 4; i++) open.push((await RawClient.established(node.port)).client);
+    await eventually('the host counts four connections', async () => (await hostConnections()) === 4);
+    // Round-robin puts the next two on different workers: both must be refused.
+    for (let i = 0; i < 2; i++) {
+      const refused = await RawClient.connect(node.port);
+      const error = await refused.next('pusher:error');
+      assert.equal((error.data as { code: number }).code, 4004);
+      assert.equal((await refused.closed).code, 4004);
+    }
+    const { stdout } = await execFileP(process.execPath, ['dist/src/cli/main.js', 'status', '--url', adminUrl, '--token', token]);
+    assert.match(stdout, /host: 4 connections over 2 workers/);
+    for (const c of open) c.close();
   });
 });
