@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { App } from './apps/app.js';
 import { StaticAppStore, type AppStore } from './apps/app-store.js';
 import { HttpApi, pusherRoutes } from './backend/http-api.js';
-import { sendJson } from './edge/http-io.js';
+import { endSocketWith, sendError, sendJson } from './edge/http-io.js';
+import { Errors, GatewayError } from './protocol/errors.js';
 import { QueueConsumer } from './backend/queue-consumer.js';
 import { WebhookService } from './backend/webhook-service.js';
 import type { ApiObserver, QueueObserver, WebhookObserver } from './seams/observers.js';
@@ -129,15 +130,15 @@ export class Gateway {
       socket.on('error', () => socket.destroy());
       // Handlers parse the target with `new URL`, which throws on e.g. `http://[x`: refuse it here.
       if (!URL.canParse(req.url ?? '/', 'http://localhost')) {
-        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        endSocketWith(socket, Errors.BadRequest);
         return;
       }
       if (!this.ws.handleUpgrade(req, socket, head)) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        endSocketWith(socket, Errors.PathNotFound);
       }
     });
     this.server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (socket.writable) endSocketWith(socket, Errors.BadRequest);
       else socket.destroy();
     });
   }
@@ -145,7 +146,7 @@ export class Gateway {
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     // Handlers parse the target with `new URL`, which throws on e.g. `http://[x`: refuse it here.
     if (!URL.canParse(req.url ?? '/', 'http://localhost')) {
-      sendJson(res, 400, { error: 'malformed request target' });
+      sendError(res, new GatewayError(Errors.BadRequest, 'malformed request target'));
       return;
     }
     if (this.fallback?.handle(req, res)) return;
@@ -162,7 +163,7 @@ export class Gateway {
       });
       return;
     }
-    sendJson(res, 404, { error: `no route ${req.method ?? ''} ${path ?? ''}` });
+    sendError(res, new GatewayError(Errors.NotFound, `no route ${req.method ?? ''} ${path ?? ''}`));
   }
 
   /** Starts listening; resolves with the bound address. */

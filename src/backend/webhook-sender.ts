@@ -184,8 +184,8 @@ export class WebhookSender {
       });
       // The answer's body is of no interest; release the connection.
       await res.body?.cancel().catch(() => undefined);
-      if (res.status >= 200 && res.status < 300) return undefined;
-      return res.status >= 300 && res.status < 400 ? `redirect ${res.status} not followed` : `status ${res.status}`;
+      if (res.ok) return undefined;
+      return Math.trunc(res.status / 100) === 3 ? `redirect ${res.status} not followed` : `status ${res.status}`;
     } catch (error) {
       const e = error as Error & { cause?: { code?: string } };
       if (e.name === 'TimeoutError') return `no answer within ${this.options.timeoutMs} ms`;

@@ -4,7 +4,7 @@ import { originAllowed } from '../apps/app.js';
 import type { AppStore } from '../apps/app-store.js';
 import { channelTraits } from '../protocol/channel-name.js';
 import { decodeClientFrame, type ClientFrame } from '../protocol/client-frame.js';
-import { Errors, GatewayError, isGatewayError } from '../protocol/errors.js';
+import { Errors, GatewayError, isGatewayError, type ClosingKind, type RefusalKind } from '../protocol/errors.js';
 import { ServerFrames } from '../protocol/server-frame.js';
 import type { Acceptor, Admission, ConnectRequest, Link, LinkListener } from '../seams/link.js';
 import type { Cluster } from '../cluster/cluster.js';
@@ -58,7 +58,7 @@ export class ConnectionManager implements Acceptor {
   }
 
   admit(request: ConnectRequest): Admission {
-    const reject = (kind: { wsCode?: number }, message: string): Admission => ({ ok: false, code: kind.wsCode ?? 4000, message });
+    const reject = (kind: RefusalKind, message: string): Admission => ({ ok: false, kind, message });
     if (this.draining) return reject(Errors.ShuttingDown, 'server is shutting down');
     const app = this.apps.byKey(request.appKey);
     if (!app) return reject(Errors.AppNotFound, `app key ${request.appKey} does not exist`);
@@ -124,14 +124,8 @@ export class ConnectionManager implements Acceptor {
         return this.subscriptions.subscribe(conn, frame);
       case 'unsubscribe':
         return this.subscriptions.unsubscribe(conn, frame.channel);
-      case 'signin': {
-        const failure = await this.users.signin(conn, frame.auth, frame.userData);
-        if (failure) {
-          conn.send(ServerFrames.error(failure.message, failure.code));
-          if (failure.code === 4009) conn.link.close(failure.code, failure.message);
-        }
-        return;
-      }
+      case 'signin':
+        return this.users.signin(conn, frame.auth, frame.userData);
       case 'client-event':
         return this.clientEvent(conn, frame.channel, frame.event, frame.data);
     }
@@ -166,7 +160,7 @@ export class ConnectionManager implements Acceptor {
     if (isGatewayError(error)) {
       conn.send(ServerFrames.error(error.message, error.kind.wsCode ?? null));
       this.observer.error?.({ appId: conn.app.id, socketId: conn.socketId, code: error.kind.id, message: error.message });
-      if (error.kind.closes) conn.link.close(error.kind.wsCode ?? 4000, error.message);
+      if (error.kind.closes && error.kind.wsCode !== undefined) conn.link.close(error.kind.wsCode, error.message);
       return;
     }
     conn.log.error({ err: error }, 'frame handler failed');
@@ -206,10 +200,7 @@ export class ConnectionManager implements Acceptor {
 
   /** Closes every connection of a user on this node (terminate_connections). */
   terminateUser(appId: string, userId: string): void {
-    for (const conn of this.users.connectionsOf(appId, userId)) {
-      conn.send(ServerFrames.error('connection terminated by the application', 4009));
-      conn.link.close(4009, 'terminated');
-    }
+    for (const conn of this.users.connectionsOf(appId, userId)) closeWith(conn, Errors.Terminated, 'connection terminated by the application');
   }
 
   /** Pings silent connections, closes those that missed the pong, and enforces sign-in deadlines. */
@@ -218,19 +209,13 @@ export class ConnectionManager implements Acceptor {
     const pongMs = this.options.pongTimeoutSeconds * 1000;
     for (const conn of this.connections.values()) {
       if (conn.pingSentAt > 0) {
-        if (now - conn.pingSentAt >= pongMs) {
-          conn.send(ServerFrames.error('pong not received', Errors.PongTimeout.wsCode ?? 4201));
-          conn.link.close(Errors.PongTimeout.wsCode ?? 4201, 'pong not received');
-        }
+        if (now - conn.pingSentAt >= pongMs) closeWith(conn, Errors.PongTimeout, 'pong not received');
       } else if (now - conn.lastSeen >= idleMs) {
         conn.pingSentAt = now;
         conn.send(ServerFrames.ping());
       }
       const app = conn.app;
-      if (app.requireSignin && !conn.user && now - conn.openedAt >= app.signinGraceSeconds * 1000) {
-        conn.send(ServerFrames.error('sign-in required', 4009));
-        conn.link.close(4009, 'sign-in required');
-      }
+      if (app.requireSignin && !conn.user && now - conn.openedAt >= app.signinGraceSeconds * 1000) closeWith(conn, Errors.SigninRequired, 'sign-in required');
     }
   }
 
@@ -244,23 +229,23 @@ export class ConnectionManager implements Acceptor {
 
   /** Closes every connection with 4200 (reconnect now) and keeps admitting new ones. */
   reconnectAll(): void {
-    for (const conn of [...this.connections.values()]) {
-      conn.send(ServerFrames.error('reconnect please', 4200));
-      conn.link.close(4200, 'reconnect');
-    }
+    for (const conn of [...this.connections.values()]) closeWith(conn, Errors.Reconnect, 'reconnect please');
   }
 
   /** Stops admitting and closes every connection with 4200 so clients reconnect elsewhere. */
   drain(): void {
     this.draining = true;
     if (this.sweeper) clearInterval(this.sweeper);
-    for (const conn of [...this.connections.values()]) {
-      conn.send(ServerFrames.error('server is shutting down', 4200));
-      conn.link.close(4200, 'server shutting down');
-    }
+    for (const conn of [...this.connections.values()]) closeWith(conn, Errors.ShuttingDown, 'server is shutting down');
   }
 
   get isDraining(): boolean {
     return this.draining;
   }
+}
+
+/** `pusher:error` with the kind's code, then the close with the same code. */
+function closeWith(conn: Connection, kind: ClosingKind, message: string): void {
+  conn.send(ServerFrames.error(message, kind.wsCode));
+  conn.link.close(kind.wsCode, message);
 }

@@ -10,7 +10,8 @@ export interface CoreObserver {
   connectionClosed?(e: { appId: string; socketId: string; transport: string; userId?: string | undefined; code: number; durationMs: number }): void;
   subscribed?(e: { appId: string; channel: string; socketId: string }): void;
   unsubscribed?(e: { appId: string; channel: string; socketId: string }): void;
-  subscriptionRejected?(e: { appId: string; channel: string; socketId: string; reason: string }): void;
+  /** `kind`: the catalogue id of the refusal (docs/errors.md). */
+  subscriptionRejected?(e: { appId: string; channel: string; socketId: string; kind: string; reason: string }): void;
   channelOccupied?(e: { appId: string; channel: string }): void;
   channelVacated?(e: { appId: string; channel: string }): void;
   subscriptionCount?(e: { appId: string; channel: string; count: number }): void;

@@ -1,7 +1,7 @@
 import type { App } from '../apps/app.js';
 import { channelNameProblem, channelTraits, userIdOfUserChannel } from '../protocol/channel-name.js';
 import { ServerFrames } from '../protocol/server-frame.js';
-import { isGatewayError } from '../protocol/errors.js';
+import { Errors, isGatewayError, type ErrorKind } from '../protocol/errors.js';
 import { presenceChannelSignedString, privateChannelSignedString, verifyClientAuth } from '../protocol/signature.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { PresenceMember } from '../cluster/presence-store.js';
@@ -30,13 +30,24 @@ interface Attempt {
   presenceJoined: boolean;
 }
 
-/** Why a subscription was refused; becomes `pusher:subscription_error`. */
+/**
+ * Why a subscription was refused; becomes `pusher:subscription_error` with the kind's
+ * `subscriptionType` and `httpStatus` (a kind without them, thrown from below, is sent by its id,
+ * with the status of `Internal` when it has none).
+ */
 class Refusal {
   constructor(
-    readonly type: string,
+    readonly kind: ErrorKind,
     readonly error: string,
-    readonly status: number,
   ) {}
+
+  get type(): string {
+    return this.kind.subscriptionType ?? this.kind.id;
+  }
+
+  get status(): number {
+    return this.kind.httpStatus ?? Errors.Internal.httpStatus;
+  }
 }
 
 /**
@@ -59,7 +70,7 @@ export class Subscriptions {
   async subscribe(conn: Connection, request: SubscribeRequest): Promise<void> {
     const { channel } = request;
     const problem = channelNameProblem(channel);
-    if (problem) return this.refuse(conn, channel, new Refusal('InvalidChannel', problem, 400));
+    if (problem) return this.refuse(conn, channel, new Refusal(Errors.InvalidChannel, problem));
     if (conn.pendingChannels?.has(channel)) return;
     if (conn.channels.has(channel)) {
       // Idempotent: confirm again without touching shared state.
@@ -68,7 +79,7 @@ export class Subscriptions {
       return;
     }
     if (conn.channels.size + (conn.pendingChannels?.size ?? 0) >= this.options.maxChannelsPerConnection) {
-      return this.refuse(conn, channel, new Refusal('LimitReached', `at most ${this.options.maxChannelsPerConnection} channels per connection`, 400));
+      return this.refuse(conn, channel, new Refusal(Errors.TooManySubscriptions, `at most ${this.options.maxChannelsPerConnection} channels per connection`));
     }
     const member = this.authorize(conn, request);
     if (member instanceof Refusal) return this.refuse(conn, channel, member);
@@ -123,10 +134,10 @@ export class Subscriptions {
       await this.cluster.presence.leave(conn.app.id, channel, conn.socketId, member.userId).catch((e: unknown) => conn.log.warn({ err: e, channel }, 'presence undo failed'));
     }
     if (isGatewayError(error)) {
-      this.refuse(conn, channel, new Refusal(error.kind.id, error.message, error.kind.httpStatus ?? 500));
+      this.refuse(conn, channel, new Refusal(error.kind, error.message));
     } else {
       conn.log.error({ err: error, channel }, 'subscribe failed');
-      this.refuse(conn, channel, new Refusal('InternalError', 'internal error', 500));
+      this.refuse(conn, channel, new Refusal(Errors.Internal, 'internal error'));
     }
   }
 
@@ -139,7 +150,7 @@ export class Subscriptions {
     if (member) {
       const members = await this.cluster.presence.members(app.id, channel);
       if (!members.has(member.userId) && members.size >= app.maxPresenceMembers) {
-        return this.refuse(conn, channel, new Refusal('LimitReached', `presence channel is full (${app.maxPresenceMembers} members)`, 403));
+        return this.refuse(conn, channel, new Refusal(Errors.PresenceFull, `presence channel is full (${app.maxPresenceMembers} members)`));
       }
       firstForUser = await this.cluster.presence.join(app.id, channel, conn.socketId, member);
       attempt.presenceJoined = true;
@@ -292,14 +303,14 @@ export class Subscriptions {
         return null;
       case 'user': {
         const userId = userIdOfUserChannel(channel);
-        if (!conn.user || conn.user.id !== userId) return new Refusal('AuthError', 'only the signed-in user may subscribe to their user channel', 403);
+        if (!conn.user || conn.user.id !== userId) return new Refusal(Errors.UserChannelForbidden, 'only the signed-in user may subscribe to their user channel');
         return null;
       }
       case 'private':
       case 'encrypted':
         return verifyClientAuth(request.auth, app.key, app.secret, privateChannelSignedString(conn.socketId, channel))
           ? null
-          : new Refusal('AuthError', 'invalid signature', 401);
+          : new Refusal(Errors.SubscriptionAuthFailed, 'invalid signature');
       case 'presence':
         return this.authorizePresence(conn, request);
     }
@@ -310,37 +321,37 @@ export class Subscriptions {
     const { channel, channelData } = request;
     if (channelData === undefined) {
       // A signed-in connection may join as itself; the auth then signs the private-channel string.
-      if (!conn.user) return new Refusal('AuthError', 'presence subscription without channel_data requires sign-in', 401);
+      if (!conn.user) return new Refusal(Errors.PresenceNeedsSignin, 'presence subscription without channel_data requires sign-in');
       if (!verifyClientAuth(request.auth, app.key, app.secret, privateChannelSignedString(conn.socketId, channel))) {
-        return new Refusal('AuthError', 'invalid signature', 401);
+        return new Refusal(Errors.SubscriptionAuthFailed, 'invalid signature');
       }
       const info = userInfoOf(conn.user.userData);
       return { userId: conn.user.id, userInfo: info };
     }
     if (!verifyClientAuth(request.auth, app.key, app.secret, presenceChannelSignedString(conn.socketId, channel, channelData))) {
-      return new Refusal('AuthError', 'invalid signature', 401);
+      return new Refusal(Errors.SubscriptionAuthFailed, 'invalid signature');
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(channelData);
     } catch {
-      return new Refusal('InvalidChannelData', 'channel_data is not valid JSON', 400);
+      return new Refusal(Errors.InvalidChannelData, 'channel_data is not valid JSON');
     }
-    if (typeof parsed !== 'object' || parsed === null) return new Refusal('InvalidChannelData', 'channel_data must be a JSON object', 400);
+    if (typeof parsed !== 'object' || parsed === null) return new Refusal(Errors.InvalidChannelData, 'channel_data must be a JSON object');
     const rawId = (parsed as Record<string, unknown>)['user_id'];
     const userId = typeof rawId === 'number' && Number.isFinite(rawId) ? String(rawId) : rawId;
-    if (typeof userId !== 'string' || userId.length === 0) return new Refusal('InvalidChannelData', 'channel_data needs a user_id', 400);
-    if (userId.length > this.options.maxUserIdLength) return new Refusal('InvalidChannelData', `user_id longer than ${this.options.maxUserIdLength} characters`, 400);
+    if (typeof userId !== 'string' || userId.length === 0) return new Refusal(Errors.InvalidChannelData, 'channel_data needs a user_id');
+    if (userId.length > this.options.maxUserIdLength) return new Refusal(Errors.InvalidChannelData, `user_id longer than ${this.options.maxUserIdLength} characters`);
     const userInfo = (parsed as Record<string, unknown>)['user_info'];
     if (userInfo !== undefined && Buffer.byteLength(JSON.stringify(userInfo)) > app.maxPresenceUserInfoBytes) {
-      return new Refusal('LimitReached', `user_info larger than ${app.maxPresenceUserInfoBytes} bytes`, 413);
+      return new Refusal(Errors.UserInfoTooLarge, `user_info larger than ${app.maxPresenceUserInfoBytes} bytes`);
     }
     return { userId, userInfo };
   }
 
   private refuse(conn: Connection, channel: string, refusal: Refusal): void {
     conn.send(ServerFrames.subscriptionError(channel, refusal.type, refusal.error, refusal.status));
-    this.observer.subscriptionRejected?.({ appId: conn.app.id, channel, socketId: conn.socketId, reason: refusal.error });
+    this.observer.subscriptionRejected?.({ appId: conn.app.id, channel, socketId: conn.socketId, kind: refusal.kind.id, reason: refusal.error });
   }
 
   /**

@@ -1,3 +1,4 @@
+import { Errors, fail } from '../protocol/errors.js';
 import { ServerFrames } from '../protocol/server-frame.js';
 import { signinSignedString, verifyClientAuth } from '../protocol/signature.js';
 import type { Cluster } from '../cluster/cluster.js';
@@ -10,12 +11,6 @@ const ONLINE_CHANNEL = '#online-users';
 export interface UserOptions {
   readonly maxUserIdLength: number;
   readonly maxWatchlist: number;
-}
-
-/** Outcome of a sign-in attempt that failed; the connection is closed with `code`. */
-export interface SigninFailure {
-  readonly code: number;
-  readonly message: string;
 }
 
 /**
@@ -34,28 +29,29 @@ export class Users {
     private readonly options: UserOptions,
   ) {}
 
-  /** Verifies a `pusher:signin`; on success the connection is signed in and told so. */
-  async signin(conn: Connection, auth: string, userData: string): Promise<SigninFailure | undefined> {
+  /**
+   * Verifies a `pusher:signin`; on success the connection is signed in and told so. A refusal
+   * throws `GatewayError`: `SigninFailed` (closes, 4009) or `WatchlistOverLimit` (4302, stays open).
+   */
+  async signin(conn: Connection, auth: string, userData: string): Promise<void> {
     const app = conn.app;
-    if (conn.user) return { code: 4009, message: 'connection is already signed in' };
-    if (!verifyClientAuth(auth, app.key, app.secret, signinSignedString(conn.socketId, userData))) {
-      return { code: 4009, message: 'invalid sign-in signature' };
-    }
+    if (conn.user) fail(Errors.SigninFailed, 'connection is already signed in');
+    if (!verifyClientAuth(auth, app.key, app.secret, signinSignedString(conn.socketId, userData))) fail(Errors.SigninFailed, 'invalid sign-in signature');
     let parsed: unknown;
     try {
       parsed = JSON.parse(userData);
     } catch {
-      return { code: 4009, message: 'user_data is not valid JSON' };
+      fail(Errors.SigninFailed, 'user_data is not valid JSON');
     }
-    if (typeof parsed !== 'object' || parsed === null) return { code: 4009, message: 'user_data must be a JSON object' };
+    if (typeof parsed !== 'object' || parsed === null) fail(Errors.SigninFailed, 'user_data must be a JSON object');
     const id = (parsed as Record<string, unknown>)['id'];
-    if (typeof id !== 'string' || id.length === 0) return { code: 4009, message: 'user_data needs a non-empty string id' };
-    if (id.length > this.options.maxUserIdLength) return { code: 4009, message: `user id longer than ${this.options.maxUserIdLength} characters` };
+    if (typeof id !== 'string' || id.length === 0) fail(Errors.SigninFailed, 'user_data needs a non-empty string id');
+    if (id.length > this.options.maxUserIdLength) fail(Errors.SigninFailed, `user id longer than ${this.options.maxUserIdLength} characters`);
     const watchlistRaw = (parsed as Record<string, unknown>)['watchlist'];
     let watchlist: string[] = [];
     if (watchlistRaw !== undefined) {
-      if (!Array.isArray(watchlistRaw) || !watchlistRaw.every((w) => typeof w === 'string')) return { code: 4009, message: 'watchlist must be an array of user ids' };
-      if (watchlistRaw.length > this.options.maxWatchlist) return { code: 4302, message: `watchlist longer than ${this.options.maxWatchlist}` };
+      if (!Array.isArray(watchlistRaw) || !watchlistRaw.every((w) => typeof w === 'string')) fail(Errors.SigninFailed, 'watchlist must be an array of user ids');
+      if (watchlistRaw.length > this.options.maxWatchlist) fail(Errors.WatchlistOverLimit, `watchlist longer than ${this.options.maxWatchlist}`);
       watchlist = [...new Set(watchlistRaw as string[])];
     }
     const user: SignedInUser = { id, userData, watchlist };
@@ -78,7 +74,6 @@ export class Users {
       if (offlineIds.length > 0) events.push({ name: 'offline', user_ids: offlineIds });
       conn.send(ServerFrames.watchlistEvents(events));
     }
-    return undefined;
   }
 
   /** Forgets a closed connection's user; the user goes offline after their last connection. */

@@ -1,5 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Errors, GatewayError, isGatewayError } from '../protocol/errors.js';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Errors, GatewayError, httpAnswerOf, type ErrorKind } from '../protocol/errors.js';
 
 /** Reads a request body up to `limit` bytes; past that it fails with PayloadTooLarge (413). */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -47,11 +48,15 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** The one place an error becomes an HTTP answer: a real status and a JSON `{error}` body. */
 export function sendError(res: ServerResponse, error: unknown, headers: Record<string, string> = {}): number {
-  if (isGatewayError(error)) {
-    const status = error.kind.httpStatus ?? 400;
-    sendJson(res, status, { error: error.message }, headers);
-    return status;
-  }
-  sendJson(res, 500, { error: 'internal error' }, headers);
-  return 500;
+  const { status, message } = httpAnswerOf(error);
+  sendJson(res, status, { error: message }, headers);
+  return status;
+}
+
+/**
+ * Answers a raw socket (an upgrade nobody takes, a request Node could not parse) with the kind's
+ * status and no body, then ends it.
+ */
+export function endSocketWith(socket: Duplex, kind: ErrorKind & { readonly httpStatus: number }): void {
+  socket.end(`HTTP/1.1 ${kind.httpStatus} ${STATUS_CODES[kind.httpStatus] ?? ''}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }

@@ -101,7 +101,7 @@ export class AdminServer {
       },
       (error: unknown) => {
         const status = sendError(res, error);
-        if (status >= 500) requestLog().error({ err: error, status }, 'admin request failed');
+        if (status >= Errors.Internal.httpStatus) requestLog().error({ err: error, status }, 'admin request failed');
       },
     );
   }
@@ -115,7 +115,7 @@ export class AdminServer {
           return sendJson(res, 200, { status: 'alive' });
         case '/ready': {
           const readiness = this.api.readiness();
-          return sendJson(res, readiness.ready ? 200 : 503, readiness);
+          return sendJson(res, readiness.ready ? 200 : Errors.Unavailable.httpStatus, readiness);
         }
         case '/metrics': {
           const text = await this.options.metrics.scrape();
@@ -168,7 +168,7 @@ export class AdminServer {
     const token = new URLSearchParams(body.toString('utf8')).get('token') ?? '';
     if (!this.auth.tokenMatches(token)) {
       this.options.log.warn({ remoteAddress: req.socket.remoteAddress }, 'admin login refused');
-      return this.sendPage(res, 'login.html', 401, '<p class="error" role="alert">Wrong token.</p>');
+      return this.sendPage(res, 'login.html', Errors.AuthFailed.httpStatus, '<p class="error" role="alert">Wrong token.</p>');
     }
     res.writeHead(303, { location: '/', 'set-cookie': this.auth.loginCookie(), 'cache-control': 'no-store' });
     res.end();

@@ -161,7 +161,7 @@ export class DebugConsole {
       connectionClosed: (e) => this.record({ type: 'disconnection', appId: e.appId, socketId: e.socketId, userId: e.userId, detail: `code ${e.code}` }),
       subscribed: (e) => this.record({ type: 'subscribed', appId: e.appId, channel: e.channel, socketId: e.socketId }),
       unsubscribed: (e) => this.record({ type: 'unsubscribed', appId: e.appId, channel: e.channel, socketId: e.socketId }),
-      subscriptionRejected: (e) => this.record({ type: 'subscription_error', appId: e.appId, channel: e.channel, socketId: e.socketId, detail: e.reason }),
+      subscriptionRejected: (e) => this.record({ type: 'subscription_error', appId: e.appId, channel: e.channel, socketId: e.socketId, detail: `${e.kind}: ${e.reason}` }),
       channelOccupied: (e) => this.record({ type: 'occupied', appId: e.appId, channel: e.channel }),
       channelVacated: (e) => this.record({ type: 'vacated', appId: e.appId, channel: e.channel }),
       memberAdded: (e) => this.record({ type: 'member_added', appId: e.appId, channel: e.channel, userId: e.userId }),

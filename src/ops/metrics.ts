@@ -1,10 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ApiObserver, QueueObserver, WebhookObserver } from '../seams/observers.js';
 import type { CoreObserver } from '../core/observer.js';
+import { Errors } from '../protocol/errors.js';
 import { HotHistogram } from './hot-histogram.js';
-
-/** Close code transports use when a client stopped reading and was cut off. */
-const SLOW_CONSUMER_CODE = 4100;
 
 /** What the channel gauge reads at scrape time: occupied channels on this node. */
 export interface ChannelSource {
@@ -311,7 +309,7 @@ export class Metrics {
         a.transport(e.transport).connections.dec();
         // Close codes are a small set (1000–1015, 4000–4399), so the label stays bounded.
         this.disconnects.inc({ app: e.appId, transport: e.transport, code: String(e.code) });
-        if (e.code === SLOW_CONSUMER_CODE) a.slowConsumers.inc();
+        if (e.code === Errors.SlowConsumer.wsCode) a.slowConsumers.inc();
         a.totals.connections--;
         a.totals.disconnects++;
         a.totals.connectionsByTransport[e.transport] = (a.totals.connectionsByTransport[e.transport] ?? 1) - 1;

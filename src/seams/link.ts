@@ -1,4 +1,5 @@
 import type { EncodedFrame, FrameBatch } from '../protocol/encoded-frame.js';
+import type { RefusalKind } from '../protocol/errors.js';
 
 /**
  * The seam between transports and core. A transport (WebSocket, HTTP streaming/polling, …) turns a
@@ -45,8 +46,12 @@ export interface ConnectRequest {
   readonly kind: string;
 }
 
+/**
+ * The answer to a connection attempt. A refusal carries its catalogue kind: sockets get its
+ * `wsCode` (`pusher:error`, then close), HTTP transports its `httpStatus`.
+ */
 export type Admission =
-  | { readonly ok: false; readonly code: number; readonly message: string }
+  | { readonly ok: false; readonly kind: RefusalKind; readonly message: string }
   | { readonly ok: true; readonly open: (link: Link) => LinkListener };
 
 /** Decides whether a connection may open; implemented by core. Must not throw. */

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { channelNameProblem, channelTraits } from '../protocol/channel-name.js';
 import type { EncodedFrame, FrameBatch } from '../protocol/encoded-frame.js';
-import { Errors, GatewayError, isGatewayError, type ErrorKind } from '../protocol/errors.js';
+import { Errors, GatewayError, httpAnswerOf, isGatewayError } from '../protocol/errors.js';
 import type { Acceptor, Link, LinkListener } from '../seams/link.js';
 import type { SseAuthority } from '../seams/sse-authority.js';
 import { clientAddress, type TrustedProxies } from '../edge/client-address.js';
@@ -20,10 +20,6 @@ export interface SseTransportOptions {
 
 /** Channels one stream may carry: the Last-Event-ID map of all of them must fit a request header. */
 export const MAX_SSE_CHANNELS = 20;
-/** Close code for a slow consumer, as on the other transports. */
-const SLOW_CONSUMER_CODE = 4100;
-/** What core hears when the page went away without a word. */
-const GONE_CODE = 1006;
 const PONG = '{"event":"pusher:pong","data":{}}';
 
 /** What a frame means to a stream, parsed once per frame whatever the number of streams. */
@@ -107,7 +103,7 @@ export class SseTransport {
     const origin = req.headers.origin;
     const sameOrigin = origin === undefined && req.headers['sec-fetch-site'] === 'same-origin';
     const admission = this.acceptor.admit({ appKey, protocol: '7', origin, sameOrigin, remoteAddress, kind: 'sse' });
-    if (!admission.ok) throw new GatewayError(admissionKind(admission.code), admission.message);
+    if (!admission.ok) throw new GatewayError(admission.kind, admission.message);
     if (channels.some((c) => channelTraits(c).kind === 'private')) {
       const why = this.authority.checkToken(appKey, channelsParam, url.searchParams.get('expires'), url.searchParams.get('token'), Date.now());
       if (why !== undefined) throw new GatewayError(Errors.AuthFailed, why);
@@ -165,7 +161,7 @@ class SseLink implements Link {
     private readonly maxBufferedBytes: number,
     private readonly forget: (link: SseLink) => void,
   ) {
-    res.on('close', () => this.finish(this.closedCode ?? GONE_CODE));
+    res.on('close', () => this.finish(this.closedCode ?? Errors.ConnectionLost.wsCode));
     // A comment first, so the page's `open` fires at once; `retry` sets the reconnect delay.
     this.write(': switchboard\nretry: 2000\n\n');
   }
@@ -179,7 +175,7 @@ class SseLink implements Link {
     }
     this.listener = listener;
     if (this.socketId === undefined) {
-      this.close(4000, 'no connection_established from core');
+      this.close(Errors.Reconnect.wsCode, 'no connection_established from core');
       return;
     }
     for (const frame of subscribes(this.socketId)) listener.message(frame);
@@ -243,9 +239,9 @@ class SseLink implements Link {
     if (this.res.writableLength > this.maxBufferedBytes) {
       // The page stopped reading. Nothing more can reach it in order, so drop the stream; the
       // browser reconnects with Last-Event-ID and history fills the gap where it can.
-      this.closedCode = SLOW_CONSUMER_CODE;
+      this.closedCode = Errors.SlowConsumer.wsCode;
       this.res.destroy();
-      this.finish(SLOW_CONSUMER_CODE);
+      this.finish(Errors.SlowConsumer.wsCode);
       return;
     }
     this.lastWriteAt = Date.now();
@@ -346,23 +342,6 @@ function sinceFromLastEventId(lastEventId: string | undefined, channels: readonl
   return since;
 }
 
-function admissionKind(code: number): ErrorKind {
-  switch (code) {
-    case 4001:
-      return Errors.AppNotFound;
-    case 4003:
-      return Errors.AppDisabled;
-    case 4009:
-      return Errors.OriginNotAllowed;
-    case 4004:
-      return Errors.RateLimited;
-    case 4200:
-      return Errors.Unavailable;
-    default:
-      return Errors.BadRequest;
-  }
-}
-
 function corsHeaders(req: IncomingMessage): Record<string, string> {
   // The allow-list is enforced by admit(); a page the list allows may read the stream.
   const origin = req.headers.origin;
@@ -374,8 +353,8 @@ function replyError(res: ServerResponse, error: unknown, cors: Record<string, st
     res.destroy();
     return;
   }
-  const status = isGatewayError(error) ? (error.kind.httpStatus ?? 400) : 500;
-  const body = JSON.stringify({ error: isGatewayError(error) ? error.message : 'internal error' });
+  const { status, message } = httpAnswerOf(error);
+  const body = JSON.stringify({ error: message });
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...cors });
   res.end(body);
 }

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EncodedFrame, FrameBatch } from '../protocol/encoded-frame.js';
+import { Errors } from '../protocol/errors.js';
 import { ServerFrames } from '../protocol/server-frame.js';
 import type { Acceptor, Link, LinkListener } from '../seams/link.js';
 import { wsTextFrame } from './ws-frame.js';
@@ -19,8 +20,6 @@ export interface WsTransportOptions {
   readonly trustedProxies: TrustedProxies;
 }
 
-/** Close code used for a slow consumer: pusher-js backs off and reconnects on 4100–4199. */
-const SLOW_CONSUMER_CODE = 4100;
 
 /**
  * Serves Pusher WebSocket connections at `{prefix}/app/{key}` on an existing HTTP server's
@@ -64,8 +63,8 @@ export class WsTransport {
       if (!admission.ok) {
         // Pusher clients learn why only from a pusher:error and the close code, so complete the
         // handshake first and then refuse.
-        ws.send(ServerFrames.error(admission.message, admission.code));
-        ws.close(admission.code, admission.message.slice(0, 120));
+        ws.send(ServerFrames.error(admission.message, admission.kind.wsCode));
+        ws.close(admission.kind.wsCode, admission.message.slice(0, 120));
         return;
       }
       const link = new WsLink(ws, remoteAddress, this.options.maxBufferedBytes);
@@ -131,7 +130,7 @@ class WsLink implements Link {
     if (this.closedCode !== undefined) return;
     if (this.socket.writableLength > this.maxBufferedBytes) {
       // The client stopped reading. A close frame would sit behind the backlog, so drop the socket.
-      this.closedCode = SLOW_CONSUMER_CODE;
+      this.closedCode = Errors.SlowConsumer.wsCode;
       this.ws.terminate();
       return;
     }

@@ -35,10 +35,6 @@ interface Waiting {
   readonly onBusy: () => void;
 }
 
-/** Close code used for a slow consumer: pusher-js backs off and reconnects on 4100–4199. */
-const SLOW_CONSUMER_CODE = 4100;
-/** What core hears when a session ends because its client went away (no close frame, like a dropped socket). */
-export const SESSION_GONE_CODE = 1006;
 /**
  * pusher-js drops a stream and opens the next once it has read more than this many characters of
  * it (`MAX_BUFFER_LENGTH` in its http_request.ts). Whatever is written after that point may arrive
@@ -208,7 +204,7 @@ export class FallbackSession implements Link {
       this.pendingClose = '';
       this.outbox = [];
       this.outboxBytes = 0;
-      this.finish(SESSION_GONE_CODE);
+      this.finish(Errors.ConnectionLost.wsCode);
       return false;
     }
     if (now - this.lastWriteAt >= heartbeatMs) {
@@ -246,7 +242,7 @@ export class FallbackSession implements Link {
       // A stalled poller must not grow the heap: drop what waits and leave it the close frame.
       this.outbox = [];
       this.outboxBytes = 0;
-      this.close(SLOW_CONSUMER_CODE, 'too many unread messages');
+      this.close(Errors.SlowConsumer.wsCode, 'too many unread messages');
       return;
     }
     if (res !== undefined && !this.flushScheduled) {
@@ -358,7 +354,7 @@ export class FallbackSession implements Link {
     this.pendingClose = '';
     this.endWaiting();
     res?.destroy();
-    this.finish(SLOW_CONSUMER_CODE);
+    this.finish(Errors.SlowConsumer.wsCode);
   }
 
   private finish(code: number): void {

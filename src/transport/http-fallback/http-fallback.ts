@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { clientAddress, type TrustedProxies } from '../../edge/client-address.js';
-import { Errors, GatewayError, isGatewayError } from '../../protocol/errors.js';
+import { Errors, GatewayError, httpAnswerOf, isGatewayError } from '../../protocol/errors.js';
 import { ServerFrames } from '../../protocol/server-frame.js';
 import type { Acceptor } from '../../seams/link.js';
 import { FallbackSession, RECEIVE_HEADERS, type FallbackKind, type SessionTimings } from './fallback-session.js';
@@ -140,9 +140,9 @@ export class HttpFallback {
     if (!admission.ok) {
       // As over WebSocket: open, say why in a pusher:error, then close with the code pusher-js
       // reads to decide whether to retry.
-      const error = JSON.stringify(ServerFrames.error(admission.message, admission.code));
+      const error = JSON.stringify(ServerFrames.error(admission.message, admission.kind.wsCode));
       res.writeHead(200, { ...RECEIVE_HEADERS, ...cors });
-      res.end(OPEN_LINE + arrayLine(error) + closeLine(admission.code, admission.message.slice(0, 120)));
+      res.end(OPEN_LINE + arrayLine(error) + closeLine(admission.kind.wsCode, admission.message.slice(0, 120)));
       return;
     }
     const limits = { maxBufferedBytes: this.options.maxBufferedBytes, supersedeWaitMs: this.options.supersedeWaitMs ?? 1000 };
@@ -259,8 +259,8 @@ function replyError(res: ServerResponse, error: unknown, cors: Record<string, st
     res.end();
     return;
   }
-  const status = isGatewayError(error) ? (error.kind.httpStatus ?? 400) : 500;
-  const text = JSON.stringify({ error: isGatewayError(error) ? error.message : 'internal error' });
+  const { status, message } = httpAnswerOf(error);
+  const text = JSON.stringify({ error: message });
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...cors });
   res.end(text);
 }
