@@ -192,11 +192,15 @@ export function pusherRoutes(core: Core): ApiRoute[] {
     return out;
   }
 
-  async function publishWithInfo(app: App, request: PublishRequest, info: Set<string>): Promise<Record<string, Record<string, number>> | undefined> {
+  /**
+   * Publishes, then reads the asked `info` of each channel. Results keyed by channel name are built in
+   * Maps: a channel may be called `__proto__`. `Object.fromEntries` then defines it as an own key.
+   */
+  async function publishWithInfo(app: App, request: PublishRequest, info: Set<string>): Promise<Map<string, Record<string, number>> | undefined> {
     await core.publish(app, request);
     if (info.size === 0) return undefined;
-    const channels: Record<string, Record<string, number>> = {};
-    for (const channel of request.channels) channels[channel] = await channelInfo(app, channel, info);
+    const channels = new Map<string, Record<string, number>>();
+    for (const channel of request.channels) channels.set(channel, await channelInfo(app, channel, info));
     return channels;
   }
 
@@ -217,7 +221,7 @@ export function pusherRoutes(core: Core): ApiRoute[] {
         const info = new Set(typeof json['info'] === 'string' ? json['info'].split(',').map((s) => s.trim()).filter(Boolean) : []);
         checkInfo(info);
         const channels = await publishWithInfo(app, request, info);
-        return channels ? { channels } : {};
+        return channels ? { channels: Object.fromEntries(channels) } : {};
       },
     },
     {
@@ -234,7 +238,7 @@ export function pusherRoutes(core: Core): ApiRoute[] {
         const results = [];
         for (const { request, info } of items) {
           const channels = await publishWithInfo(app, request, info);
-          results.push(channels ? (channels[request.channels[0] as string] ?? {}) : {});
+          results.push(channels?.get(request.channels[0] as string) ?? {});
         }
         return items.some((i) => i.info.size > 0) ? { batch: results } : {};
       },
@@ -252,15 +256,15 @@ export function pusherRoutes(core: Core): ApiRoute[] {
           throw new GatewayError(Errors.BadRequest, 'info=user_count requires filter_by_prefix=presence-');
         }
         const listed = await cluster.channels.list(app.id, prefix);
-        const channels: Record<string, Record<string, number>> = {};
+        const channels = new Map<string, Record<string, number>>();
         for (const [name, count] of listed) {
           if (name.startsWith('#')) continue;
           const entry: Record<string, number> = {};
           if (info.has('subscription_count')) entry['subscription_count'] = count;
           if (info.has('user_count')) entry['user_count'] = await cluster.presence.memberCount(app.id, name);
-          channels[name] = entry;
+          channels.set(name, entry);
         }
-        return { channels };
+        return { channels: Object.fromEntries(channels) };
       },
     },
     {

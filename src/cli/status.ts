@@ -48,13 +48,14 @@ export async function status(argv: string[], out: (s: string) => void = (s) => p
     return body;
   };
   const overview = await get<Overview>('/api/overview');
-  const channels: Record<string, BusyChannel[]> = {};
+  const channels = new Map<string, BusyChannel[]>();
   if (channelLimit > 0 && overview.node.clusterHealthy) {
     for (const app of overview.apps) {
-      channels[app.id] = (await get<{ channels: BusyChannel[] }>(`/api/apps/${encodeURIComponent(app.id)}/channels?limit=${channelLimit}`)).channels;
+      channels.set(app.id, (await get<{ channels: BusyChannel[] }>(`/api/apps/${encodeURIComponent(app.id)}/channels?limit=${channelLimit}`)).channels);
     }
   }
-  const report: StatusReport = { overview, channels };
+  // Keyed by app id: defined as own keys, whatever the id.
+  const report: StatusReport = { overview, channels: Object.fromEntries(channels) };
   out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
   return overview.node.ready ? 0 : 1;
 }

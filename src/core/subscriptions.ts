@@ -325,8 +325,8 @@ export class Subscriptions {
       if (!verifyClientAuth(request.auth, app.key, app.secret, privateChannelSignedString(conn.socketId, channel))) {
         return new Refusal(Errors.SubscriptionAuthFailed, 'invalid signature');
       }
-      const info = userInfoOf(conn.user.userData);
-      return { userId: conn.user.id, userInfo: info };
+      const userInfo = userInfoOf(conn.user.userData);
+      return userInfoTooLarge(app, userInfo) ?? { userId: conn.user.id, userInfo };
     }
     if (!verifyClientAuth(request.auth, app.key, app.secret, presenceChannelSignedString(conn.socketId, channel, channelData))) {
       return new Refusal(Errors.SubscriptionAuthFailed, 'invalid signature');
@@ -343,10 +343,7 @@ export class Subscriptions {
     if (typeof userId !== 'string' || userId.length === 0) return new Refusal(Errors.InvalidChannelData, 'channel_data needs a user_id');
     if (userId.length > this.options.maxUserIdLength) return new Refusal(Errors.InvalidChannelData, `user_id longer than ${this.options.maxUserIdLength} characters`);
     const userInfo = (parsed as Record<string, unknown>)['user_info'];
-    if (userInfo !== undefined && Buffer.byteLength(JSON.stringify(userInfo)) > app.maxPresenceUserInfoBytes) {
-      return new Refusal(Errors.UserInfoTooLarge, `user_info larger than ${app.maxPresenceUserInfoBytes} bytes`);
-    }
-    return { userId, userInfo };
+    return userInfoTooLarge(app, userInfo) ?? { userId, userInfo };
   }
 
   private refuse(conn: Connection, channel: string, refusal: Refusal): void {
@@ -387,6 +384,12 @@ function presencePayload(members: Map<string, unknown>): unknown {
   const hash: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [id, info] of members) hash[id] = info ?? null;
   return { presence: { ids: [...members.keys()], hash, count: members.size } };
+}
+
+/** The refusal for a member's `user_info` over the app's bound, whether it came from channel_data or the sign-in. */
+function userInfoTooLarge(app: App, userInfo: unknown): Refusal | undefined {
+  if (userInfo === undefined || Buffer.byteLength(JSON.stringify(userInfo)) <= app.maxPresenceUserInfoBytes) return undefined;
+  return new Refusal(Errors.UserInfoTooLarge, `user_info larger than ${app.maxPresenceUserInfoBytes} bytes`);
 }
 
 function userInfoOf(userData: string): unknown {

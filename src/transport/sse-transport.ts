@@ -335,9 +335,14 @@ function sinceFromLastEventId(lastEventId: string | undefined, channels: readonl
     map = undefined;
   }
   for (const channel of channels) {
-    if (!isObject(map)) since.set(channel, 'malformed-last-event-id');
-    else if (typeof map[channel] === 'string') since.set(channel, map[channel]);
-    else if (map[channel] !== undefined) since.set(channel, 'malformed-last-event-id');
+    if (!isObject(map)) {
+      since.set(channel, 'malformed-last-event-id');
+      continue;
+    }
+    // Own keys only: a channel may be called `__proto__`.
+    const position = Object.hasOwn(map, channel) ? map[channel] : undefined;
+    if (typeof position === 'string') since.set(channel, position);
+    else if (position !== undefined) since.set(channel, 'malformed-last-event-id');
   }
   return since;
 }

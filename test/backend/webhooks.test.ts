@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import PusherServer from 'pusher';
 import { startGateway, testApp, type TestGateway } from '../helpers/gateway.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { api, channelAuth } from '../helpers/sign.js';
+import { api, channelAuth, signinAuth } from '../helpers/sign.js';
 import { WebhookReceiver } from './webhook-receiver.js';
 
 const sdk = new PusherServer({ appId: 'app-id', key: 'app-key', secret: 'app-secret', host: '127.0.0.1' });
@@ -12,8 +11,7 @@ const forgedSdk = new PusherServer({ appId: 'app-id', key: 'app-key', secret: 'n
 
 function signin(client: RawClient, socketId: string, userId: string): Promise<unknown> {
   const userData = JSON.stringify({ id: userId });
-  const auth = `app-key:${createHmac('sha256', 'app-secret').update(`${socketId}::user::${userData}`).digest('hex')}`;
-  client.send({ event: 'pusher:signin', data: { auth, user_data: userData } });
+  client.send({ event: 'pusher:signin', data: { auth: signinAuth(socketId, userData), user_data: userData } });
   return client.next('pusher:signin_success');
 }
 

@@ -26,6 +26,11 @@ export function channelAuth(socketId: string, channel: string, channelData?: str
   return `${key}:${createHmac('sha256', secret).update(signed).digest('hex')}`;
 }
 
+/** The `auth` of a `pusher:signin` for `userData` (a JSON string), as an app's sign-in endpoint makes it. */
+export function signinAuth(socketId: string, userData: string, secret = 'app-secret', key = 'app-key'): string {
+  return `${key}:${createHmac('sha256', secret).update(`${socketId}::user::${userData}`).digest('hex')}`;
+}
+
 export async function api(port: number, method: 'GET' | 'POST', path: string, body?: unknown, opts: Parameters<typeof signedPath>[3] = {}): Promise<{ status: number; body: Record<string, unknown> }> {
   const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
   const res = await fetch(`http://127.0.0.1:${port}${signedPath(method, path, text, opts)}`, {

@@ -6,7 +6,10 @@ import { api } from '../helpers/sign.js';
 import type { CoreObserver } from '../../src/core/observer.js';
 import { SseClient } from './sse-client.js';
 
-const HISTORY = [{ pattern: 'feed-*', maxEvents: 100, ttlSeconds: 300 }];
+const HISTORY = [
+  { pattern: 'feed-*', maxEvents: 100, ttlSeconds: 300 },
+  { pattern: '__proto__', maxEvents: 100, ttlSeconds: 300 },
+];
 
 /** What a PHP backend computes: key:hex(HMAC-SHA256(secret, "<channels>:<expires>")). */
 function token(channels: string, expires: number, secret = 'app-secret'): string {
@@ -155,6 +158,17 @@ describe('GET /sse/{key}', () => {
       assert.equal(client.messages().length, 0);
       client.close();
     }
+  });
+
+  test('a channel named __proto__ that a Last-Event-ID does not name starts from latest, not as malformed', async () => {
+    const probe = await SseClient.open(gw.port, sse('feed-s5'));
+    const lastEventId = (await probe.next('switchboard:resume')).id as string;
+    probe.close();
+    const client = await SseClient.open(gw.port, sse('feed-s5,__proto__'), { 'last-event-id': lastEventId });
+    const resume = await client.next((e) => e.event === 'switchboard:resume' && (JSON.parse(e.data) as { channel: string }).channel === '__proto__');
+    const proto = JSON.parse(resume.data) as { recovered: boolean; error?: string };
+    assert.deepEqual([proto.recovered, proto.error], [true, undefined], resume.data);
+    client.close();
   });
 
   test('a reader that stops reading is cut off (4100) before its backlog passes the bound', async () => {

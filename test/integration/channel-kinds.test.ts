@@ -4,7 +4,7 @@ import Echo from 'laravel-echo';
 import { startGateway, testApp, type TestGateway } from '../helpers/gateway.js';
 import { connected, nextEvent, pusherClient, serverSdk, signedIn, type ClientOptions, type Pusher } from '../helpers/clients.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { api, channelAuth } from '../helpers/sign.js';
+import { api, channelAuth, signinAuth } from '../helpers/sign.js';
 
 /** A gateway per suite and pusher-js clients that are disconnected when it ends. */
 function withGateway(flags: Record<string, unknown>): { client: (opts?: ClientOptions) => Pusher; port: () => number } {
@@ -264,8 +264,7 @@ describe('user sign-in', () => {
   test('sign-in with a forged signature or malformed user_data closes 4009', async () => {
     for (const [userData, forge] of [['{"id":"x"}', true], ['not json', false], ['{"id":""}', false], ['{"id":5}', false]] as const) {
       const { client: raw, socketId } = await RawClient.established(gwPort());
-      const auth = channelAuth(socketId, '', undefined, forge ? 'wrong' : 'app-secret').split(':')[0] + ':' + (await import('node:crypto')).createHmac('sha256', forge ? 'wrong' : 'app-secret').update(`${socketId}::user::${userData}`).digest('hex');
-      raw.send({ event: 'pusher:signin', data: { auth, user_data: userData } });
+      raw.send({ event: 'pusher:signin', data: { auth: signinAuth(socketId, userData, forge ? 'wrong' : 'app-secret'), user_data: userData } });
       assert.equal((await raw.closed).code, 4009, userData);
     }
   });
@@ -278,13 +277,26 @@ describe('user sign-in', () => {
 
   test('presence without channel_data uses the signed-in user', async () => {
     const { client: raw, socketId } = await RawClient.established(gwPort());
-    const { createHmac } = await import('node:crypto');
     const userData = JSON.stringify({ id: 'solo', user_info: { name: 'Solo' } });
-    raw.send({ event: 'pusher:signin', data: { auth: `app-key:${createHmac('sha256', 'app-secret').update(`${socketId}::user::${userData}`).digest('hex')}`, user_data: userData } });
+    raw.send({ event: 'pusher:signin', data: { auth: signinAuth(socketId, userData), user_data: userData } });
     await raw.next('pusher:signin_success');
     const ok = await raw.subscribe('presence-signed', { auth: channelAuth(socketId, 'presence-signed') });
     assert.equal(ok.event, 'pusher_internal:subscription_succeeded');
     assert.deepEqual(ok.data, { presence: { ids: ['solo'], hash: { solo: { name: 'Solo' } }, count: 1 } });
+    raw.close();
+  });
+
+  test('presence without channel_data holds the signed-in user_info to maxPresenceUserInfoBytes too', async () => {
+    const { client: raw, socketId } = await RawClient.established(gwPort());
+    // 1,100 bytes of user_info: over the default 1,024 that channel_data is held to.
+    const userData = JSON.stringify({ id: 'wordy', user_info: { blob: 'x'.repeat(1100) } });
+    raw.send({ event: 'pusher:signin', data: { auth: signinAuth(socketId, userData), user_data: userData } });
+    await raw.next('pusher:signin_success');
+    const refused = await raw.subscribe('presence-wordy', { auth: channelAuth(socketId, 'presence-wordy') });
+    assert.equal(refused.event, 'pusher:subscription_error');
+    assert.deepEqual(refused.data, { type: 'LimitReached', error: 'user_info larger than 1024 bytes', status: 413 });
+    const members = await api(gwPort(), 'GET', '/apps/app-id/channels/presence-wordy/users');
+    assert.deepEqual(members.body, { users: [] }, 'the refused user is no member');
     raw.close();
   });
 

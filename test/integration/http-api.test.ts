@@ -83,6 +83,25 @@ describe('HTTP API', () => {
     a.client.close();
   });
 
+  test('a channel named __proto__ is listed and counted like any other', async () => {
+    const a = await RawClient.established(gw.port);
+    assert.equal((await a.client.subscribe('__proto__')).event, 'pusher_internal:subscription_succeeded');
+    const own = (body: Record<string, unknown>): Record<string, unknown> => {
+      const channels = body['channels'] as Record<string, unknown>;
+      assert.ok(Object.hasOwn(channels, '__proto__'), `__proto__ listed in ${JSON.stringify(body)}`);
+      return channels['__proto__'] as Record<string, unknown>;
+    };
+    const listed = await api(gw.port, 'GET', '/apps/app-id/channels', undefined, { extra: { filter_by_prefix: '__' } });
+    assert.deepEqual(own(listed.body), {});
+    const counted = await api(gw.port, 'GET', '/apps/app-id/channels', undefined, { extra: { filter_by_prefix: '__', info: 'subscription_count' } });
+    assert.deepEqual(own(counted.body), { subscription_count: 1 });
+    const published = await api(gw.port, 'POST', '/apps/app-id/events', { name: 'e', channels: ['__proto__'], data: 'x', info: 'subscription_count' });
+    assert.deepEqual(own(published.body), { subscription_count: 1 });
+    const batch = await api(gw.port, 'POST', '/apps/app-id/batch_events', { batch: [{ name: 'e', channel: '__proto__', data: 'x', info: 'subscription_count' }] });
+    assert.deepEqual(batch.body, { batch: [{ subscription_count: 1 }] });
+    a.client.close();
+  });
+
   test('error statuses: 400 / 401 / 403 / 404 / 405 / 413 with a JSON error body', async () => {
     const expectError = (res: { status: number; body: Record<string, unknown> }, status: number) => {
       assert.equal(res.status, status, JSON.stringify(res.body));
