@@ -20,7 +20,7 @@ const TIMEOUT = 30_000;
 const APP_DIR = resolve('examples/laravel');
 const run = promisify(execFile);
 
-/** The SDK's source: $PUSHER_PHP_SERVER_DIR, or shared/vendor/pusher-php-server beside an ancestor of the checkout. */
+/** The SDK's source: $PUSHER_PHP_SERVER_DIR, shared/vendor/pusher-php-server beside an ancestor of the checkout, or /work/shared's. */
 function pusherPhpSdk(): string {
   const candidates: string[] = [];
   if (process.env['PUSHER_PHP_SERVER_DIR']) candidates.push(process.env['PUSHER_PHP_SERVER_DIR']);
@@ -28,6 +28,8 @@ function pusherPhpSdk(): string {
     candidates.push(join(dir, 'shared/vendor/pusher-php-server'));
     if (dirname(dir) === dir) break;
   }
+  // The workplace's shared copy, for checkouts cloned outside it (CI's clean clone).
+  candidates.push('/work/shared/vendor/pusher-php-server');
   const found = candidates.find((dir) => existsSync(join(dir, 'src/Pusher.php')));
   assert.ok(found, `pusher/pusher-php-server not found (set PUSHER_PHP_SERVER_DIR); looked in ${candidates.join(', ')}`);
   return join(found, 'src');
