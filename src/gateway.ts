@@ -14,6 +14,7 @@ import type { Cluster } from './cluster/cluster.js';
 import { LocalCluster } from './cluster/local-cluster.js';
 import { RedisCluster } from './cluster/redis-cluster.js';
 import { Core } from './core/core.js';
+import { LogLimiter } from './core/log-limiter.js';
 import { combineObservers, type CoreObserver } from './core/observer.js';
 import type { Config } from './ops/config.js';
 import { WsTransport } from './transport/ws-transport.js';
@@ -31,6 +32,8 @@ export interface GatewayOptions {
   readonly apiObserver?: ApiObserver;
   readonly webhookObserver?: WebhookObserver;
   readonly queueObserver?: QueueObserver;
+  /** Rate limit shared by every refusal and failure line; 10 lines a second per reason when absent. */
+  readonly logLimiter?: LogLimiter;
 }
 
 /** Builds the App records core uses from validated config. */
@@ -72,6 +75,7 @@ export class Gateway {
     this.cluster = options.cluster ?? clusterFromConfig(config, log);
     this.webhooks = WebhookService.fromConfig(config, log, this.cluster, options.webhookObserver);
     const observers = [...(options.observers ?? []), ...(this.webhooks ? [this.webhooks.observer] : [])];
+    const logLimiter = options.logLimiter ?? new LogLimiter();
     this.core = new Core(this.apps, this.cluster, combineObservers(observers), log, {
       activityTimeoutSeconds: config.activityTimeoutSeconds,
       pongTimeoutSeconds: config.pongTimeoutSeconds,
@@ -79,6 +83,7 @@ export class Gateway {
       maxChannelsPerConnection: config.maxChannelsPerConnection,
       maxUserIdLength: 128,
       maxWatchlist: 100,
+      logLimiter,
     });
     const trustedProxies = new TrustedProxies(config.trustedProxies);
     this.ws = new WsTransport(this.core.acceptor, {
@@ -104,7 +109,7 @@ export class Gateway {
       ? new SseTransport(this.core.acceptor, new SseTokens(this.apps), { pathPrefix: config.pathPrefix, heartbeatMs: config.sse.heartbeatSeconds * 1000, maxBufferedBytes: config.maxBufferedBytes, trustedProxies, log })
       : undefined;
     const maxEvent = Math.max(...config.apps.map((a) => a.maxEventBytes * Math.max(a.maxBatchSize, 1)));
-    this.api = new HttpApi(this.apps, { pathPrefix: config.pathPrefix, maxBodyBytes: maxEvent + 64 * 1024, log: log.child({ component: 'api' }) }, options.apiObserver);
+    this.api = new HttpApi(this.apps, { pathPrefix: config.pathPrefix, maxBodyBytes: maxEvent + 64 * 1024, log: log.child({ component: 'api' }), logLimiter }, options.apiObserver);
     for (const route of pusherRoutes(this.core)) this.api.add(route);
     const q = config.queue;
     this.queue = q.enabled

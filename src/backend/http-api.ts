@@ -6,6 +6,7 @@ import { channelNameProblem, channelTraits } from '../protocol/channel-name.js';
 import { Errors, GatewayError, isGatewayError } from '../protocol/errors.js';
 import type { Core } from '../core/core.js';
 import type { ApiObserver } from '../seams/observers.js';
+import { LogLimiter } from '../core/log-limiter.js';
 import { validateBatch, validatePublish, type PublishRequest } from '../core/publisher.js';
 import { channelHistory } from './history-route.js';
 import { parseJsonObject, readBody, sendError, sendJson } from '../edge/http-io.js';
@@ -32,6 +33,8 @@ export interface HttpApiOptions {
   readonly maxBodyBytes: number;
   /** Parent of the per-request child loggers (request id, method, path, route). */
   readonly log?: Logger;
+  /** Rate limit on the `api auth failed` lines (shared with core's refusal lines). */
+  readonly logLimiter?: LogLimiter;
 }
 
 const CORS_HEADERS = {
@@ -55,6 +58,7 @@ interface CompiledRoute {
 export class HttpApi {
   private readonly routes: CompiledRoute[] = [];
   private readonly prefixes: string[];
+  private readonly limiter: LogLimiter;
   private inFlight = 0;
   private requestSeq = 0;
 
@@ -64,6 +68,7 @@ export class HttpApi {
     private readonly observer: ApiObserver = {},
   ) {
     this.prefixes = options.pathPrefix ? ['', options.pathPrefix.replace(/\/+$/, '')] : [''];
+    this.limiter = options.logLimiter ?? new LogLimiter();
   }
 
   add(route: ApiRoute): this {
@@ -105,6 +110,10 @@ export class HttpApi {
         (error: unknown) => {
           const status = sendError(res, error, CORS_HEADERS);
           if (!isGatewayError(error)) log()?.error({ err: error, status }, 'api request failed');
+          else if (error.kind === Errors.AuthFailed) {
+            const requestLog = log();
+            if (requestLog) this.limiter.write(requestLog, 'info', 'api auth failed', { status, remoteAddress: req.socket.remoteAddress, reason: error.message }, 'api auth failed');
+          }
           return status;
         },
       )

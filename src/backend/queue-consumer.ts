@@ -157,6 +157,9 @@ export class QueueConsumer {
 
   private async step(): Promise<void> {
     const redis = this.redis as Redis;
+    // Commands sent while the client is still connecting fail (the offline queue is off): wait for
+    // the connection instead, so a start or a reconnect in progress is not reported as an outage.
+    await this.connected(redis);
     if (!this.groupReady) {
       try {
         // From the stream's start: entries written before the first consumer ever ran are still events to publish.
@@ -187,6 +190,27 @@ export class QueueConsumer {
     const entries = reply?.[0]?.[1] ?? [];
     if (own && entries.length === 0) this.ownPendingFirst = false;
     await this.handle(redis, entries);
+  }
+
+  /** Resolves once `redis` is ready; rejects with the reason when the connection attempt fails or ends. */
+  private connected(redis: Redis): Promise<void> {
+    if (redis.status === 'ready') return Promise.resolve();
+    if (redis.status === 'end') return Promise.reject(new Error('connection closed'));
+    return new Promise<void>((resolve, reject) => {
+      const done = (error?: Error): void => {
+        redis.off('ready', onReady);
+        redis.off('error', onError);
+        redis.off('end', onEnd);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onReady = (): void => done();
+      const onError = (error: Error): void => done(error);
+      const onEnd = (): void => done(new Error('connection closed'));
+      redis.on('ready', onReady);
+      redis.on('error', onError);
+      redis.on('end', onEnd);
+    });
   }
 
   /** Takes over entries another consumer left pending longer than `claimIdleMs`, and handles them. */

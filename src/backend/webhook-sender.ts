@@ -148,7 +148,8 @@ export class WebhookSender {
           this.observer.dropped?.({ appId: endpoint.app.id, url: endpoint.label, events: batch.events, reason });
           continue;
         }
-        this.log.debug({ appId: endpoint.app.id, url: endpoint.label, attempt: batch.attempts, delayMs: Math.round(delay), error: failure }, 'webhook delivery failed; retrying');
+        // Warn from the first failure: a dead endpoint must be visible long before the batch is dropped.
+        this.log.warn({ appId: endpoint.app.id, url: endpoint.label, events: batch.events, attempt: batch.attempts, delayMs: Math.round(delay), error: failure }, 'webhook delivery failed; retrying');
         this.observer.retried?.({ appId: endpoint.app.id, url: endpoint.label, attempt: batch.attempts, reason: failure });
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);

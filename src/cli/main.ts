@@ -68,7 +68,7 @@ async function start(argv: string[]): Promise<number> {
   if (values.workers !== undefined) flags['workers'] = values.workers === 'auto' ? 'auto' : Number(values.workers);
 
   const { config, usingDevApp } = loadConfig({ file: values.config, env: process.env, flags });
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, process.stdout.isTTY === true, config.logTimestamps);
   const workers = workerCount(config);
   if (cluster.isPrimary && workers > 1) return runPrimary(config, log, workers);
   // A worker of `--workers N`: shares state through the primary unless Redis is configured, and only

@@ -9,6 +9,7 @@ import { ServerFrames } from '../protocol/server-frame.js';
 import type { Acceptor, Admission, ConnectRequest, Link, LinkListener } from '../seams/link.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { Connection } from './connection.js';
+import { LogLimiter } from './log-limiter.js';
 import type { CoreObserver } from './observer.js';
 import type { Subscriptions } from './subscriptions.js';
 import type { Users } from './users.js';
@@ -20,6 +21,8 @@ export interface ConnectionOptions {
   readonly pongTimeoutSeconds: number;
   /** Room for the frame envelope (channel, auth, channel_data) on top of the app's event size. */
   readonly frameOverheadBytes: number;
+  /** Shared rate limit on refusal log lines; one of its own when absent. */
+  readonly logLimiter?: LogLimiter;
 }
 
 const MIN_PROTOCOL = 5;
@@ -40,6 +43,7 @@ export class ConnectionManager implements Acceptor {
   private readonly settleWaiters: Array<() => void> = [];
   private sweeper: NodeJS.Timeout | undefined;
   private draining = false;
+  private readonly limiter: LogLimiter;
 
   constructor(
     private readonly apps: AppStore,
@@ -49,7 +53,9 @@ export class ConnectionManager implements Acceptor {
     private readonly observer: CoreObserver,
     private readonly log: Logger,
     private readonly options: ConnectionOptions,
-  ) {}
+  ) {
+    this.limiter = options.logLimiter ?? new LogLimiter();
+  }
 
   start(): void {
     const every = Math.max(250, Math.min(5000, (this.options.pongTimeoutSeconds * 1000) / 4));
@@ -58,7 +64,11 @@ export class ConnectionManager implements Acceptor {
   }
 
   admit(request: ConnectRequest): Admission {
-    const reject = (kind: RefusalKind, message: string): Admission => ({ ok: false, kind, message });
+    const reject = (kind: RefusalKind, message: string): Admission => {
+      // No socket id yet: the remote address and the key it asked for say who was refused.
+      this.limiter.write(this.log, 'info', `connection refused:${kind.id}`, { remoteAddress: request.remoteAddress, transport: request.kind, appKey: request.appKey.slice(0, 100), code: kind.wsCode, reason: message.slice(0, 200) }, 'connection refused');
+      return { ok: false, kind, message };
+    };
     if (this.draining) return reject(Errors.ShuttingDown, 'server is shutting down');
     const app = this.apps.byKey(request.appKey);
     if (!app) return reject(Errors.AppNotFound, `app key ${request.appKey} does not exist`);
@@ -86,6 +96,7 @@ export class ConnectionManager implements Acceptor {
     this.cluster.tally?.report(app.id, count);
     conn.send(ServerFrames.connectionEstablished(socketId, this.options.activityTimeoutSeconds));
     this.observer.connectionOpened?.({ appId: app.id, socketId, transport: link.kind });
+    if (this.log.isLevelEnabled('debug')) conn.log.debug({ remoteAddress: link.remoteAddress }, 'connection opened');
     return {
       message: (text) => this.onMessage(conn, text),
       closed: (code) => this.onClosed(conn, code),
@@ -107,10 +118,17 @@ export class ConnectionManager implements Acceptor {
     try {
       frame = decodeClientFrame(text, conn.app.maxEventBytes + this.options.frameOverheadBytes);
     } catch (error) {
+      if (isGatewayError(error)) this.limiter.write(conn.log, 'info', `bad frame:${error.kind.id}`, { code: error.kind.id, reason: error.message }, 'bad frame');
       this.reportError(conn, error);
       return;
     }
-    this.dispatch(conn, frame).catch((error: unknown) => this.reportError(conn, error));
+    this.dispatch(conn, frame).catch((error: unknown) => {
+      if (isGatewayError(error)) {
+        const msg = frame.type === 'signin' ? 'signin failed' : 'client request refused';
+        this.limiter.write(conn.log, 'info', `${msg}:${error.kind.id}`, { code: error.kind.id, reason: error.message, frame: frame.type }, msg);
+      }
+      this.reportError(conn, error);
+    });
   }
 
   private async dispatch(conn: Connection, frame: ClientFrame): Promise<void> {
@@ -183,6 +201,7 @@ export class ConnectionManager implements Acceptor {
       )
       .finally(() => {
         this.cleanups.delete(cleanup);
+        if (this.log.isLevelEnabled('debug')) conn.log.debug({ remoteAddress: conn.link.remoteAddress, code, durationMs: Date.now() - conn.openedAt, userId }, 'connection closed');
         this.observer.connectionClosed?.({ appId, socketId: conn.socketId, transport: conn.link.kind, userId, code, durationMs: Date.now() - conn.openedAt });
         if (this.connections.size === 0 && this.cleanups.size === 0) for (const wake of this.settleWaiters.splice(0)) wake();
       });

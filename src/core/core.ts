@@ -7,6 +7,7 @@ import type { Acceptor } from '../seams/link.js';
 import type { Connection } from './connection.js';
 import { ConnectionManager, type ConnectionOptions } from './connection-manager.js';
 import { Hub } from './hub.js';
+import { LogLimiter } from './log-limiter.js';
 import type { CoreObserver } from './observer.js';
 import { Publisher, type PublishRequest } from './publisher.js';
 import { Subscriptions } from './subscriptions.js';
@@ -36,8 +37,10 @@ export class Core implements BrokerHandler {
     readonly cluster: Cluster,
     private readonly observer: CoreObserver,
     private readonly log: Logger,
-    options: CoreOptions,
+    coreOptions: CoreOptions,
   ) {
+    // One limiter for every refusal line of core, so a flood is bounded however it is spread.
+    const options = { ...coreOptions, logLimiter: coreOptions.logLimiter ?? new LogLimiter() };
     this.hub = new Hub(observer);
     this.subscriptions = new Subscriptions(this.hub, cluster, observer, options);
     this.users = new Users(cluster, observer, options);

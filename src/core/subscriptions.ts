@@ -9,6 +9,7 @@ import { formatPosition, parsePosition, SINCE_LATEST, type HistoryLimits } from 
 import { historyLimitsFor } from './history-rules.js';
 import type { Connection, PresenceMembership } from './connection.js';
 import type { Hub } from './hub.js';
+import { LogLimiter } from './log-limiter.js';
 import type { CoreObserver } from './observer.js';
 
 export interface SubscribeRequest {
@@ -22,6 +23,8 @@ export interface SubscriptionOptions {
   readonly maxChannelsPerConnection: number;
   /** Longest user id accepted in presence channel_data and sign-in (Pusher: 128). */
   readonly maxUserIdLength: number;
+  /** Shared rate limit on refusal log lines; one of its own when absent. */
+  readonly logLimiter?: LogLimiter;
 }
 
 /** How far a subscribe got, so a failure can be undone or refused correctly. */
@@ -59,13 +62,16 @@ class Refusal {
  */
 export class Subscriptions {
   private readonly countTimers = new Map<string, NodeJS.Timeout>();
+  private readonly limiter: LogLimiter;
 
   constructor(
     private readonly hub: Hub,
     private readonly cluster: Cluster,
     private readonly observer: CoreObserver,
     private readonly options: SubscriptionOptions,
-  ) {}
+  ) {
+    this.limiter = options.logLimiter ?? new LogLimiter();
+  }
 
   async subscribe(conn: Connection, request: SubscribeRequest): Promise<void> {
     const { channel } = request;
@@ -347,6 +353,9 @@ export class Subscriptions {
   }
 
   private refuse(conn: Connection, channel: string, refusal: Refusal): void {
+    // A bad signature is the line an operator looks for when a site's auth endpoint signs wrongly.
+    const msg = refusal.type === 'AuthError' && refusal.status === 401 ? 'channel auth failed' : 'subscription refused';
+    this.limiter.write(conn.log, 'info', `${msg}:${refusal.type}`, { channel: channel.slice(0, 200), type: refusal.type, status: refusal.status, reason: refusal.error }, msg);
     conn.send(ServerFrames.subscriptionError(channel, refusal.type, refusal.error, refusal.status));
     this.observer.subscriptionRejected?.({ appId: conn.app.id, channel, socketId: conn.socketId, kind: refusal.kind.id, reason: refusal.error });
   }

@@ -84,6 +84,8 @@ export const ConfigSchema = z
      */
     trustedProxies: z.array(z.string().refine((s) => parseProxyEntry(s) !== undefined, 'must be an IP address or CIDR range, e.g. 10.0.0.0/8')).default([]),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** `epoch`: pino's `time` in milliseconds; `iso`: an ISO 8601 UTC time string. */
+    logTimestamps: z.enum(['epoch', 'iso']).default('epoch'),
     apps: z.array(AppConfigSchema).default([]),
     activityTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
     pongTimeoutSeconds: z.number().positive().max(600).default(30),

@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { Gateway } from '../../src/gateway.js';
+import type { LogLimiter } from '../../src/core/log-limiter.js';
 import { loadConfig, type Config } from '../../src/ops/config.js';
 import type { Cluster } from '../../src/cluster/cluster.js';
 import type { CoreObserver } from '../../src/core/observer.js';
@@ -17,14 +18,14 @@ export function testApp(overrides: Record<string, unknown> = {}): Record<string,
   return { id: 'app-id', key: 'app-key', secret: 'app-secret', ...overrides };
 }
 
-/** Starts a gateway on a free loopback port with a silent logger. */
+/** Starts a gateway on a free loopback port with a silent logger (or `extra.log`). */
 export async function startGateway(
   flags: Record<string, unknown> = {},
-  extra: { cluster?: Cluster; observers?: CoreObserver[]; log?: Logger } = {},
+  extra: { cluster?: Cluster; observers?: CoreObserver[]; log?: Logger; logLimiter?: LogLimiter } = {},
 ): Promise<TestGateway> {
   const { config } = loadConfig({ env: {}, flags: { port: 0, logLevel: 'silent', ...flags } });
-  const { log = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }), ...rest } = extra;
-  const gateway = new Gateway({ config, log, ...rest });
+  const { log, ...rest } = extra;
+  const gateway = new Gateway({ config, log: log ?? pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }), ...rest });
   const address = await gateway.start();
   return { gateway, port: address.port, host: '127.0.0.1', config, stop: () => gateway.stop() };
 }

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/ops/config.js';
 import { createLogger } from '../../src/ops/logger.js';
-import { api } from '../helpers/sign.js';
 import { captureLog as capture } from '../helpers/log-capture.js';
+import { api } from '../helpers/sign.js';
 import { startOpsGateway } from './ops-harness.js';
 
 describe('structured logs', () => {
