@@ -106,7 +106,7 @@ export class Gateway {
       });
     }
     this.sse = config.sse.enabled
-      ? new SseTransport(this.core.acceptor, new SseTokens(this.apps), { pathPrefix: config.pathPrefix, heartbeatMs: config.sse.heartbeatSeconds * 1000, maxBufferedBytes: config.maxBufferedBytes, trustedProxies, log })
+      ? new SseTransport(this.core.acceptor, new SseTokens(this.apps, { log: log.child({ component: 'sse' }), limiter: logLimiter }), { pathPrefix: config.pathPrefix, heartbeatMs: config.sse.heartbeatSeconds * 1000, maxBufferedBytes: config.maxBufferedBytes, trustedProxies, log })
       : undefined;
     const maxEvent = Math.max(...config.apps.map((a) => a.maxEventBytes * Math.max(a.maxBatchSize, 1)));
     this.api = new HttpApi(this.apps, { pathPrefix: config.pathPrefix, maxBodyBytes: maxEvent + 64 * 1024, log: log.child({ component: 'api' }), logLimiter }, options.apiObserver);

@@ -1,4 +1,6 @@
+import type { Logger } from 'pino';
 import type { AppStore } from '../apps/app-store.js';
+import type { LogLimiter } from '../core/log-limiter.js';
 import { hmacHex, privateChannelSignedString, safeEqual } from '../protocol/signature.js';
 import type { SseAuthority } from '../seams/sse-authority.js';
 
@@ -16,9 +18,21 @@ export function sseTokenSignedString(channels: string, expires: string): string 
  * seconds. A token names the whole channel list, so it cannot be stretched to other channels.
  */
 export class SseTokens implements SseAuthority {
-  constructor(private readonly apps: AppStore) {}
+  constructor(
+    private readonly apps: AppStore,
+    /** Where refused tokens are logged (info, rate-limited per reason); silent when absent. */
+    private readonly logging?: { readonly log: Logger; readonly limiter: LogLimiter },
+  ) {}
 
   checkToken(appKey: string, channels: string, expires: string | null, token: string | null, nowMs: number): string | undefined {
+    const why = this.problem(appKey, channels, expires, token, nowMs);
+    if (why !== undefined && this.logging) {
+      this.logging.limiter.write(this.logging.log, 'info', `sse token refused:${why.replace(/\d+/g, 'N')}`, { appKey: appKey.slice(0, 100), reason: why }, 'sse token refused');
+    }
+    return why;
+  }
+
+  private problem(appKey: string, channels: string, expires: string | null, token: string | null, nowMs: number): string | undefined {
     const app = this.apps.byKey(appKey);
     if (!app) return 'unknown app';
     if (token === null || token === '') return 'private channels need token and expires parameters signed by the application';

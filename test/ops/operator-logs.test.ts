@@ -115,6 +115,17 @@ describe('operator logs', () => {
     assert.equal(line['path'], '/apps/app-id/events');
     assert.ok(!out.text().includes('auth_signature='), 'the signature stays out of the logs');
   });
+
+  it('logs a refused SSE token at info with the reason', async () => {
+    const expires = Math.floor(Date.now() / 1000) + 600;
+    const res = await fetch(`http://127.0.0.1:${g.port}/sse/app-key?channels=private-x&expires=${expires}&token=app-key:forged`);
+    assert.equal(res.status, 401);
+    await res.body?.cancel();
+    const line = await out.waitFor('sse token refused');
+    assert.equal(line['level'], 30);
+    assert.equal(line['reason'], 'invalid token');
+    assert.ok(!out.text().includes('app-key:forged'), 'the token stays out of the logs');
+  });
 });
 
 describe('log limiter', () => {
