@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { Errors, GatewayError } from '../protocol/errors.js';
 import { WEBHOOK_KINDS } from '../protocol/webhook-kinds.js';
+import { readEnv } from './config-env.js';
+import { keysAt, nearest } from './config-keys.js';
+import { readEnvFile } from './env-file.js';
 import { parseProxyEntry } from '../edge/client-address.js';
 
 const WebhookSchema = z
@@ -160,6 +163,8 @@ export const DEV_APP = { id: 'app-id', key: 'app-key', secret: 'app-secret' } as
 export interface ConfigSources {
   /** Path of a JSON config file (`--config`). */
   readonly file?: string | undefined;
+  /** Path of a Laravel-style .env file (`--env-file`): its app, port and `SWITCHBOARD_*` variables. */
+  readonly envFile?: string | undefined;
   /** Environment variables; only `SWITCHBOARD_*` are read. */
   readonly env?: NodeJS.ProcessEnv;
   /** Values from command-line flags, already in config shape. */
@@ -170,31 +175,89 @@ export interface LoadedConfig {
   readonly config: Config;
   /** Set when no app was configured and the development app was added. */
   readonly usingDevApp: boolean;
+  /** Things the operator should hear about (unknown `SWITCHBOARD_*` variables, ignored .env values). */
+  readonly warnings: readonly string[];
+  /** What `--env-file` contributed, for one log line; undefined without it. */
+  readonly envFile?: Record<string, unknown> | undefined;
 }
 
-const ENV_PREFIX = 'SWITCHBOARD_';
+/** One source of values and how to name where a value came from. */
+interface Layer {
+  readonly values: Record<string, unknown>;
+  /** Dotted path → the variable it came from. */
+  readonly names?: ReadonlyMap<string, string>;
+  readonly label: string;
+}
 
 /**
- * Builds the configuration: defaults < file < env < flags, then validates it. Throws
- * `GatewayError(InvalidConfig)` whose message names the offending key.
+ * Builds the configuration: defaults < file < env file < env < flags, then validates it. Throws
+ * `GatewayError(InvalidConfig)` whose message names the offending key and where it came from (the
+ * variable, the file, the command line), with the nearest valid key for an unknown one.
  */
 export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
-  let merged: Record<string, unknown> = {};
-  if (sources.file) merged = deepMerge(merged, readConfigFile(sources.file));
-  merged = deepMerge(merged, fromEnv(sources.env ?? {}));
-  merged = deepMerge(merged, sources.flags ?? {});
-  const parsed = ConfigSchema.safeParse(merged);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue ? issue.path.join('.') : '';
-    const keys = issue && issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
-    throw new GatewayError(Errors.InvalidConfig, `invalid config ${path ? `"${path}"` : 'root'}${keys}: ${issue?.message ?? 'invalid'}`);
+  const layers: Layer[] = [];
+  if (sources.file) {
+    const values = readConfigFile(sources.file);
+    layers.push({ values, label: `in ${sources.file}` });
   }
+  const envFile = sources.envFile ? readEnvFile(sources.envFile) : undefined;
+  if (envFile) layers.push({ values: envFile.values, names: envFile.variables, label: `from ${sources.envFile ?? ''}` });
+  const env = readEnv({ ...envFile?.env, ...sources.env }, ConfigSchema);
+  layers.push({ values: env.values, names: env.variables, label: 'from the environment' });
+  layers.push({ values: sources.flags ?? {}, label: 'from the command line' });
+  const merged = layers.reduce<Record<string, unknown>>((acc, layer) => deepMerge(acc, layer.values), {});
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) throw new GatewayError(Errors.InvalidConfig, describeIssues(parsed.error.issues, layers));
   const config = parsed.data;
   const usingDevApp = config.apps.length === 0;
   if (usingDevApp) config.apps.push(AppConfigSchema.parse({ ...DEV_APP }));
   checkUnique(config.apps);
-  return { config, usingDevApp };
+  const warnings = [...env.warnings];
+  if (envFile?.summary['ignored']) warnings.push(`${sources.envFile ?? ''}: ignored ${String(envFile.summary['ignored'])}`);
+  return { config, usingDevApp, warnings, envFile: envFile?.summary };
+}
+
+/** One line per problem (at most 10), each naming the key, where it came from and, for a typo, the nearest key. */
+function describeIssues(issues: readonly z.core.$ZodIssue[], layers: readonly Layer[]): string {
+  const lines = issues.flatMap((issue) => {
+    const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => {
+        const full = [...path, key];
+        const guess = nearest(key, keysAt(ConfigSchema, path));
+        return `unknown key "${full.join('.')}"${where(full, layers)}${guess ? `: did you mean "${[...path, guess].join('.')}"?` : ''}`;
+      });
+    }
+    return [`"${path.join('.')}"${where(path, layers)}: ${issue.message}`];
+  });
+  if (lines.length === 1) return `invalid config ${lines[0] ?? ''}`;
+  const shown = lines.slice(0, 10).map((l) => `\n  - ${l}`).join('');
+  return `invalid config:${shown}${lines.length > 10 ? `\n  … and ${lines.length - 10} more` : ''}`;
+}
+
+/** ` (from SWITCHBOARD_PORT)`: the source that set `path` or the nearest object holding it. */
+function where(path: readonly string[], layers: readonly Layer[]): string {
+  for (let length = path.length; length > 0; length--) {
+    const prefix = path.slice(0, length);
+    for (const layer of [...layers].reverse()) {
+      if (valueAt(layer.values, prefix) === undefined) continue;
+      for (let n = length; n > 0; n--) {
+        const name = layer.names?.get(path.slice(0, n).join('.'));
+        if (name) return ` (from ${name})`;
+      }
+      return ` (${layer.label})`;
+    }
+  }
+  return '';
+}
+
+function valueAt(values: unknown, path: readonly string[]): unknown {
+  let node = values;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null || !Object.prototype.hasOwnProperty.call(node, key)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
 }
 
 function checkUnique(apps: readonly AppConfig[]): void {
@@ -221,37 +284,9 @@ function readConfigFile(path: string): Record<string, unknown> {
     throw new GatewayError(Errors.InvalidConfig, `config file ${path} is not valid JSON: ${(error as Error).message}`);
   }
   if (!isPlainObject(value)) throw new GatewayError(Errors.InvalidConfig, `config file ${path} must hold a JSON object`);
-  return value;
-}
-
-/**
- * `SWITCHBOARD_PORT=7000` → `{port: 7000}`; `SWITCHBOARD_REDIS__URL=…` → `{redis: {url: …}}`;
- * `SWITCHBOARD_PATH_PREFIX` → `pathPrefix`. Values are read as JSON when they parse, else as strings.
- */
-export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
-    const path = name
-      .slice(ENV_PREFIX.length)
-      .split('__')
-      .map((part) => part.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
-    let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      value = raw; // A plain string such as a host name or URL.
-    }
-    let node = out;
-    path.forEach((key, i) => {
-      if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
-        throw new GatewayError(Errors.InvalidConfig, `invalid config key from ${name}`);
-      }
-      if (i === path.length - 1) node[key] = value;
-      else node = (node[key] = isPlainObject(node[key]) ? node[key] : {}) as Record<string, unknown>;
-    });
-  }
-  return out;
+  // The file may name its JSON Schema for editors (schema/switchboard.schema.json); it is not a setting.
+  const { $schema: _schema, ...settings } = value;
+  return settings;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

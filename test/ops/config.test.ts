@@ -35,11 +35,10 @@ test('precedence: defaults < file < env < flags', () => {
 });
 
 test('bad values stop start-up with a message naming the key', () => {
-  assert.throws(() => loadConfig({ env: { SWITCHBOARD_PORT: '"abc"' } }), /"port"/);
+  assert.throws(() => loadConfig({ env: { SWITCHBOARD_PORT: 'abc' } }), /"port" from SWITCHBOARD_PORT: "abc" is not a number/);
   assert.throws(() => loadConfig({ env: { SWITCHBOARD_PORT: '70000' } }), /"port"/);
   assert.throws(() => loadConfig({ env: {}, flags: { apps: [{ id: 'a', key: 'k' }] } }), /"apps\.0\.secret"/);
   assert.throws(() => loadConfig({ env: {}, flags: { apps: [{ id: 'a', key: 'k', secret: 's', maxConnections: 'many' }] } }), /"apps\.0\.maxConnections"/);
-  assert.throws(() => loadConfig({ env: { SWITCHBOARD_NOPE: '1' } }), /nope/);
   assert.throws(() => loadConfig({ file: file('{not json') }), /not valid JSON/);
   assert.throws(() => loadConfig({ file: '/nonexistent/switchboard.json' }), /cannot read/);
   assert.throws(
