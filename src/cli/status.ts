@@ -8,7 +8,7 @@ Prints a running node's figures from its admin listener: readiness, connections,
 app and the busiest channels. Exit status 0 when the node is ready, 1 otherwise.
 
 Options:
-  --url <url>            Admin listener (default: from config, http://127.0.0.1:9601)
+  --url <url>            Admin listener, e.g. http://127.0.0.1:9601 or 10.0.0.5:9601 (default: from config)
   --token <token>        Admin token (default: admin.token from config / SWITCHBOARD_ADMIN__TOKEN)
   --config <file>        JSON config file to read admin.host, admin.port and admin.token from
   --channels <n>         Busiest channels to list per app (default 5, 0 for none)
@@ -35,16 +35,30 @@ export async function status(argv: string[], out: (s: string) => void = (s) => p
   });
   const { config } = loadConfig({ file: values.config, env: process.env });
   const host = config.admin.host === '0.0.0.0' || config.admin.host === '::' ? '127.0.0.1' : config.admin.host;
-  const base = (values.url ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.admin.port}`).replace(/\/+$/, '');
+  const base = adminBase(values.url ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.admin.port}`);
   const token = values.token ?? config.admin.token;
-  if (!token) throw new Error('an admin token is needed: --token, admin.token in the config, or SWITCHBOARD_ADMIN__TOKEN');
+  if (!token) throw new Error(`no admin token given for ${base}: pass --token, or set admin.token in the config or SWITCHBOARD_ADMIN__TOKEN (a node without one prints its generated token on stderr at start-up)`);
   const channelLimit = values.channels === undefined ? 5 : Number(values.channels);
   if (!Number.isInteger(channelLimit) || channelLimit < 0) throw new Error(`--channels ${values.channels} is not a whole number`);
 
   const get = async <T>(path: string): Promise<T> => {
-    const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
-    const body = (await res.json()) as T & { error?: string };
-    if (!res.ok) throw new Error(`${path}: HTTP ${res.status}${body.error ? `: ${body.error}` : ''}`);
+    const url = `${base}${path}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    } catch (error) {
+      throw new Error(`cannot reach ${base}: ${fetchFailure(error)}`);
+    }
+    let body: T & { error?: string };
+    try {
+      body = (await res.json()) as T & { error?: string };
+    } catch {
+      throw new Error(`${url} answered HTTP ${res.status} without JSON: is ${base} a switchboard admin listener (admin.port, default 9601)?`);
+    }
+    if (res.status === 401) {
+      throw new Error(body.error === 'admin token rejected' ? `${base} rejected the admin token: check --token, admin.token or SWITCHBOARD_ADMIN__TOKEN` : `${base}: ${body.error ?? 'unauthorized'}`);
+    }
+    if (!res.ok) throw new Error(`${url}: HTTP ${res.status}${body.error ? `: ${body.error}` : ''}`);
     return body;
   };
   const overview = await get<Overview>('/api/overview');
@@ -58,6 +72,30 @@ export async function status(argv: string[], out: (s: string) => void = (s) => p
   const report: StatusReport = { overview, channels: Object.fromEntries(channels) };
   out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
   return overview.node.ready ? 0 : 1;
+}
+
+/** `127.0.0.1:9601` → `http://127.0.0.1:9601`; trailing slashes dropped. */
+export function adminBase(url: string): string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`;
+  return withScheme.replace(/\/+$/, '');
+}
+
+/** Why a fetch failed, from its cause: `connection refused (ECONNREFUSED)`, `no answer within 10 s`, … */
+function fetchFailure(error: unknown): string {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'no answer within 10 s';
+  const cause = (error as { cause?: unknown }).cause as (Error & { code?: string }) | undefined;
+  const code = cause?.code ?? (error as { code?: string }).code;
+  const known: Record<string, string> = {
+    ECONNREFUSED: 'connection refused: is switchboard running there, with the admin listener enabled (admin.enabled, admin.port)?',
+    ENOTFOUND: 'no such host',
+    EAI_AGAIN: 'the host name could not be resolved (DNS)',
+    ECONNRESET: 'the connection was reset',
+    EHOSTUNREACH: 'host unreachable',
+    ETIMEDOUT: 'connection timed out',
+  };
+  if (code && known[code]) return `${known[code]} (${code})`;
+  if (cause?.message) return cause.message;
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** The terminal rendering: a summary line, a table per app, the busiest channels. */

@@ -30,13 +30,19 @@ export class AdminAuth {
   }
 
   allows(req: IncomingMessage): boolean {
+    return this.check(req) === 'ok';
+  }
+
+  /** `missing`: no bearer token and no session cookie; `wrong`: one was sent and does not match. */
+  check(req: IncomingMessage): 'ok' | 'missing' | 'wrong' {
     const header = req.headers.authorization;
     if (header !== undefined) {
       const match = /^Bearer\s+(.+)$/i.exec(header);
-      return match !== null && this.tokenMatches((match[1] ?? '').trim());
+      return match !== null && this.tokenMatches((match[1] ?? '').trim()) ? 'ok' : 'wrong';
     }
     const cookie = readCookie(req.headers.cookie, COOKIE);
-    return cookie !== undefined && timingSafeEqual(digest(cookie), digest(this.session));
+    if (cookie === undefined) return 'missing';
+    return timingSafeEqual(digest(cookie), digest(this.session)) ? 'ok' : 'wrong';
   }
 
   /** The Set-Cookie value that logs a browser in. */

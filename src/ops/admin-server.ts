@@ -135,7 +135,9 @@ export class AdminServer {
       return;
     }
     if (path.startsWith('/api/')) {
-      if (!this.auth.allows(req)) throw new GatewayError(Errors.AuthFailed, 'admin token required');
+      const auth = this.auth.check(req);
+      if (auth === 'missing') throw new GatewayError(Errors.AuthFailed, 'admin token required');
+      if (auth === 'wrong') throw new GatewayError(Errors.AuthFailed, 'admin token rejected');
       return this.apiRoute(req, res, method, path, url.searchParams);
     }
     throw new GatewayError(Errors.NotFound, `no route ${method} ${path}`);

@@ -11,10 +11,13 @@ import { api, channelAuth } from '../helpers/sign.js';
 const MAIN = 'dist/src/cli/main.js';
 
 /** `switchboard start …` from the compiled tree. */
-const Cli = { start: (args: string[]): CliProcess => CliProcess.spawn(process.execPath, [MAIN, 'start', ...args]) };
+const Cli = { start: (args: string[], env: NodeJS.ProcessEnv = {}): CliProcess => CliProcess.spawn(process.execPath, [MAIN, 'start', ...args], env) };
+
+/** Runs `switchboard …` to completion. */
+const runCli = (args: string[], env: NodeJS.ProcessEnv = {}) => runToEnd(process.execPath, [MAIN, ...args], { env });
 
 /** Runs `switchboard status …` to completion. */
-const runStatus = (args: string[]) => runToEnd(process.execPath, [MAIN, 'status', ...args]);
+const runStatus = (args: string[]) => runCli(['status', ...args]);
 
 describe('switchboard CLI operability', () => {
   it('never writes an app secret or the admin token to stdout or stderr, even at trace level', async () => {
@@ -83,7 +86,7 @@ describe('switchboard CLI operability', () => {
 
       const refused = await runStatus(['--url', `http://127.0.0.1:${adminPort}`, '--token', 'not-the-token']);
       assert.equal(refused.code, 1);
-      assert.match(refused.stderr, /HTTP 401/);
+      assert.match(refused.stderr, new RegExp(`http://127\\.0\\.0\\.1:${adminPort} rejected the admin token`));
       client.close();
     } finally {
       assert.equal(await cli.stop(), 0);
@@ -106,5 +109,105 @@ describe('switchboard CLI operability', () => {
       assert.equal(await cli.stop(), 0);
       squatter.close();
     }
+  });
+
+  it('answers --help for every command, with exit 0', async () => {
+    const runs = await Promise.all([['--help'], ['start', '--help'], ['start', '-h'], ['status', '--help'], ['lookup', '--help']].map((args) => runCli(args)));
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    assert.match(runs[0]?.stdout ?? '', /switchboard <command> --help/);
+    assert.match(runs[1]?.stdout ?? '', /^Usage: switchboard start/);
+    assert.match(runs[1]?.stdout ?? '', /--env-file <file>/);
+    assert.equal(runs[2]?.stdout, runs[1]?.stdout);
+    assert.match(runs[3]?.stdout ?? '', /^Usage: switchboard status/);
+    assert.match(runs[4]?.stdout ?? '', /switchboard lookup/);
+  });
+
+  it('says which port is in use instead of printing an EADDRINUSE stack', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const taken = (squatter.address() as { port: number }).port;
+    try {
+      const r = await runCli(['start', '--port', String(taken), '--admin-port', '0']);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`^switchboard: port ${taken} on 127\\.0\\.0\\.1 is already in use .*--port`, 'm'));
+      assert.doesNotMatch(r.stderr, /EADDRINUSE|\n\s+at /);
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('names the bad variable of a config error, and the nearest valid key', async () => {
+    const apps = await runCli(['start'], { SWITCHBOARD_APPS: '[{"id":"1","key":"k",' });
+    assert.equal(apps.code, 78);
+    assert.match(apps.stderr, /invalid config "apps" from SWITCHBOARD_APPS: not valid JSON/);
+    const dir = await mkdtemp(join(tmpdir(), 'switchboard-typo-'));
+    try {
+      const file = join(dir, 'switchboard.json');
+      await writeFile(file, JSON.stringify({ apps: [{ id: '1', key: 'k', secret: 's', clientEvent: true }] }));
+      const typo = await runCli(['start', '--config', file]);
+      assert.equal(typo.code, 78);
+      assert.match(typo.stderr, /unknown key "apps\.0\.clientEvent" \(in .*switchboard\.json\): did you mean "apps\.0\.clientEvents"\?/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a Laravel .env with --env-file, warns about unknown SWITCHBOARD_* variables and starts anyway', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'switchboard-envfile-'));
+    const envFile = join(dir, '.env');
+    await writeFile(
+      envFile,
+      [
+        'APP_NAME=Laravel',
+        'BROADCAST_CONNECTION=pusher',
+        'PUSHER_APP_ID=413',
+        'PUSHER_APP_KEY="laravel-key"',
+        "PUSHER_APP_SECRET='laravel-secret' # the app's secret",
+        'PUSHER_HOST=127.0.0.1',
+        'PUSHER_PORT=0',
+        'PUSHER_SCHEME=http',
+        'SWITCHBOARD_LOG_TIMESTAMPS=iso',
+        'SWITCHBOARD_ADMIN__PORT=0',
+        'SWITCHBOARD_ADMIN__TOKEN=env-file-admin-token-0123',
+        'VITE_PUSHER_APP_KEY="${PUSHER_APP_KEY}"',
+      ].join('\n'),
+    );
+    // The PHP examples' own variables must not stop the gateway; a typo is named.
+    const cli = Cli.start(['--env-file', envFile], { SWITCHBOARD_API_URL: 'http://127.0.0.1:6001', SWITCHBOARD_APP_KEY: 'x', SWITCHBOARD_PROT: '7000' });
+    try {
+      const listening = await cli.logLine('switchboard listening');
+      const port = listening['port'] as number;
+      assert.match(String(listening['time']), /^\d{4}-\d\d-\d\dT[\d:.]+Z$/, 'SWITCHBOARD_* from the .env are read');
+      const read = await cli.logLine('read the app from the env file');
+      assert.deepEqual([read['app'], read['key'], read['from'], read['port']], ['413', 'laravel-key', 'PUSHER_APP_*', 0]);
+      const warnings = cli.stdout.split('\n').filter((l) => l.includes('"config warning"')).map((l) => (JSON.parse(l) as { warning: string }).warning);
+      assert.deepEqual(warnings, ['unknown environment variable SWITCHBOARD_PROT ignored (did you mean SWITCHBOARD_PORT?)']);
+      assert.ok(!cli.stdout.includes('laravel-secret'), 'the secret is not logged');
+      assert.equal((await api(port, 'POST', '/apps/413/events', { name: 'e', channel: 'c', data: 'd' }, { key: 'laravel-key', secret: 'laravel-secret' })).status, 200);
+      assert.equal((await api(port, 'POST', '/apps/app-id/events', { name: 'e', channel: 'c', data: 'd' })).status, 404, 'the dev app is not served');
+
+      // status: a URL without scheme; a wrong token told apart from a missing one.
+      const adminPort = (await cli.logLine('admin listener: /metrics /health /ready and the dashboard'))['port'] as number;
+      const ok = await runStatus(['--url', `127.0.0.1:${adminPort}`, '--token', 'env-file-admin-token-0123']);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /^413 /m);
+      const wrong = await runStatus(['--url', `127.0.0.1:${adminPort}`, '--token', 'not-the-admin-token']);
+      assert.match(wrong.stderr, new RegExp(`http://127\\.0\\.0\\.1:${adminPort} rejected the admin token`));
+      const missing = await runStatus(['--url', `127.0.0.1:${adminPort}`]);
+      assert.match(missing.stderr, new RegExp(`no admin token given for http://127\\.0\\.0\\.1:${adminPort}: pass --token`));
+    } finally {
+      assert.equal(await cli.stop(), 0);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('status names the URL and the cause when nothing answers', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const port = (squatter.address() as { port: number }).port;
+    await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    const r = await runStatus(['--url', `127.0.0.1:${port}`, '--token', 'some-admin-token-0123456']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`cannot reach http://127\\.0\\.0\\.1:${port}: connection refused: is switchboard running there.*\\(ECONNREFUSED\\)`));
   });
 });
