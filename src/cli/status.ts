@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { BusyChannel, Overview } from '../ops/admin-api.js';
 import { loadConfig } from '../ops/config.js';
+import { formatUptime } from '../ops/uptime.js';
 
 export const STATUS_USAGE = `Usage: switchboard status [options]
 
@@ -15,7 +16,7 @@ Options:
   --json                 Print the raw figures as JSON
 `;
 
-interface StatusReport {
+export interface StatusReport {
   readonly overview: Overview;
   readonly channels: Record<string, BusyChannel[]>;
 }
@@ -103,7 +104,7 @@ export function formatStatus({ overview, channels }: StatusReport): string {
   const { node } = overview;
   const lines: string[] = [];
   const state = node.ready ? 'ready' : `NOT READY (${node.notReadyReason ?? 'unknown'})`;
-  lines.push(`node ${node.nodeId}  ${state}  up ${duration(node.uptimeSeconds)}  rss ${mib(node.memory.rss)}  heap ${mib(node.memory.heapUsed)}`);
+  lines.push(`node ${node.nodeId}  ${state}  up ${formatUptime(node.uptimeSeconds)}  rss ${mib(node.memory.rss)}  heap ${mib(node.memory.heapUsed)}`);
   lines.push(`connections ${node.connections}  channels ${node.channels}  API requests ${node.apiRequests}  cluster ${node.clusterHealthy ? 'healthy' : 'UNAVAILABLE'}`);
   if (overview.host) lines.push(`host: ${overview.host.connections} connections over ${overview.host.workers} workers (this worker: ${node.connections})`);
   lines.push('');
@@ -131,13 +132,6 @@ export function formatStatus({ overview, channels }: StatusReport): string {
 function table(rows: string[][]): string[] {
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '));
-}
-
-function duration(seconds: number): string {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  return h > 0 ? `${h}h ${m}m` : m > 0 ? `${m}m ${s}s` : `${s}s`;
 }
 
 function mib(bytes: number): string {

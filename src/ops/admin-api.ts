@@ -5,6 +5,7 @@ import { validatePublish } from '../core/publisher.js';
 import { channelNameProblem, channelTraits } from '../protocol/channel-name.js';
 import { Errors, GatewayError } from '../protocol/errors.js';
 import { emptyTotals, type AppTotals, type Metrics } from './metrics.js';
+import { formatUptime } from './uptime.js';
 import type { AppSeries, RateHistory } from './rate-history.js';
 
 /** The parts of a running gateway the admin listener reads (a `Gateway` satisfies it). */
@@ -37,6 +38,8 @@ export interface Overview {
   readonly node: {
     readonly nodeId: string;
     readonly uptimeSeconds: number;
+    /** `uptimeSeconds` as people read it (`1m 44s`), the same text `switchboard status` prints. */
+    readonly uptime: string;
     readonly ready: boolean;
     readonly notReadyReason?: string;
     readonly draining: boolean;
@@ -99,10 +102,12 @@ export class AdminApi {
         ...(historyFor === app.id ? { history: this.history.of(app.id) } : {}),
       };
     });
+    const uptime = Math.round((Date.now() - this.startedAt) / 1000);
     return {
       node: {
         nodeId: cluster.nodeId,
-        uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+        uptimeSeconds: uptime,
+        uptime: formatUptime(uptime),
         ready: readiness.ready,
         ...(readiness.reason ? { notReadyReason: readiness.reason } : {}),
         draining: core.draining,

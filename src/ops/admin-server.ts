@@ -125,6 +125,9 @@ export class AdminServer {
         }
         case '/':
           return this.sendPage(res, this.auth.allows(req) ? 'index.html' : 'login.html', 200);
+        case '/favicon.ico':
+          // Browsers ask for it on their own; the pages link the same icon.
+          return this.sendAsset(res, 'favicon.svg');
       }
       if (path.startsWith('/assets/')) return this.sendAsset(res, path.slice('/assets/'.length));
     }
@@ -238,6 +241,7 @@ function loadAssets(): Map<string, Asset> {
     ['login.html', join(dir, 'login.html'), 'text/html; charset=utf-8'],
     ['dashboard.js', join(dir, 'dashboard.js'), 'text/javascript; charset=utf-8'],
     ['dashboard.css', join(dir, 'dashboard.css'), 'text/css; charset=utf-8'],
+    ['favicon.svg', join(dir, 'favicon.svg'), 'image/svg+xml'],
     ['uPlot.iife.min.js', join(uplot, 'uPlot.iife.min.js'), 'text/javascript; charset=utf-8'],
     ['uPlot.min.css', join(uplot, 'uPlot.min.css'), 'text/css; charset=utf-8'],
   ];

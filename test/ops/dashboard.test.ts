@@ -3,6 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext } from 'playwright-core';
 import { launchChromium, type TestBrowser } from '../helpers/chromium.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { channelAuth } from '../helpers/sign.js';
 import { pusherClient, startOpsGateway, type OpsGateway, type PusherClient } from './ops-harness.js';
 
 const TIMEOUT = 30_000;
@@ -74,6 +76,52 @@ describe('dashboard in headless Chromium', () => {
       await page.screenshot({ path: 'test-artifacts/dashboard.png', fullPage: true });
     } finally {
       client?.disconnect();
+    }
+    assert.deepEqual(pageErrors, []);
+    await page.close();
+  });
+
+  it('keeps the presence panel live, with readable user info, the uptime as status prints it, and a favicon', async () => {
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    const members: RawClient[] = [];
+    try {
+      for (const [id, info] of [['alice', { name: 'Alice Liddell', role: 'admin' }], ['bob', { name: 'Bob', tags: ['x', 'y'] }]] as const) {
+        const { client, socketId } = await RawClient.established(g.port);
+        members.push(client);
+        const data = JSON.stringify({ user_id: id, user_info: info });
+        assert.equal((await client.subscribe('presence-lobby', { auth: channelAuth(socketId, 'presence-lobby', data), channel_data: data })).event, 'pusher_internal:subscription_succeeded');
+      }
+      await page.goto(`${g.adminUrl}/`);
+      // The context may hold the session cookie of an earlier test.
+      if ((await page.locator('#token').count()) > 0) {
+        await page.fill('#token', g.token);
+        await Promise.all([page.waitForURL(`${g.adminUrl}/`), page.click('button[type=submit]')]);
+      }
+      await page.locator('#node-info', { hasText: / · up \d+s · / }).waitFor({ timeout: TIMEOUT });
+      const icon = await page.evaluate(async () => {
+        const res = await fetch('/favicon.ico');
+        return { status: res.status, type: res.headers.get('content-type'), linked: document.querySelector('link[rel=icon]')?.getAttribute('href') };
+      });
+      assert.deepEqual(icon, { status: 200, type: 'image/svg+xml', linked: '/assets/favicon.svg' });
+
+      await page.fill('#members-channel', 'presence-lobby');
+      await page.click('#members-form button[type=submit]');
+      await page.locator('#members-summary', { hasText: '2 members in presence-lobby' }).waitFor({ timeout: TIMEOUT });
+      const alice = page.locator('#members li', { hasText: 'alice' });
+      assert.deepEqual(await alice.locator('dt').allInnerTexts(), ['name', 'role']);
+      assert.deepEqual(await alice.locator('dd').allInnerTexts(), ['Alice Liddell', 'admin']);
+      assert.deepEqual(await page.locator('#members li', { hasText: 'bob' }).locator('dd').allInnerTexts(), ['Bob', '["x","y"]']);
+      assert.doesNotMatch(await page.locator('#members').innerText(), /[{}]/, 'no raw JSON objects');
+
+      // Bob leaves: the panel follows without another click.
+      members[1]?.close();
+      await page.locator('#members-summary', { hasText: '1 member in presence-lobby' }).waitFor({ timeout: TIMEOUT });
+      assert.equal(await page.locator('#members li').count(), 1);
+      assert.equal(await page.locator('#members li', { hasText: 'bob' }).count(), 0);
+    } finally {
+      for (const m of members) m.close();
     }
     assert.deepEqual(pageErrors, []);
     await page.close();

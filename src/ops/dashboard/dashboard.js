@@ -7,7 +7,7 @@
 (() => {
   const MAX_ROWS = 500;
   const $ = (id) => document.getElementById(id);
-  const state = { appId: undefined, charts: undefined, paused: false, source: undefined, dropped: 0, received: 0 };
+  const state = { appId: undefined, charts: undefined, paused: false, source: undefined, dropped: 0, received: 0, membersChannel: undefined };
 
   async function api(path, init) {
     const res = await fetch(path, { credentials: 'same-origin', ...init });
@@ -93,7 +93,7 @@
     const badge = $('node-state');
     text(badge, node.ready ? 'ready' : `not ready: ${node.notReadyReason}`);
     badge.className = `badge ${node.ready ? 'ready' : 'not-ready'}`;
-    text($('node-info'), `node ${node.nodeId.slice(0, 8)} · up ${node.uptimeSeconds}s · ${(node.memory.rss / 1048576).toFixed(0)} MiB · ${node.apiRequests} API requests`);
+    text($('node-info'), `node ${node.nodeId.slice(0, 8)} · up ${node.uptime} · ${(node.memory.rss / 1048576).toFixed(0)} MiB · ${node.apiRequests} API requests`);
     const app = overview.apps.find((a) => a.id === state.appId);
     if (!app) return;
     text($('fig-connections'), app.connections);
@@ -136,18 +136,50 @@
     }
   }
 
+  // The members panel follows one channel: it is read again every two seconds and at once when the
+  // debug console reports a member joining or leaving it, so departures do not linger on screen.
   async function showMembers() {
     const channel = $('members-channel').value.trim();
+    state.membersChannel = channel;
+    await refreshMembers();
+  }
+
+  async function refreshMembers() {
+    const channel = state.membersChannel;
+    if (!channel || !state.appId) return;
     const result = await api(`/api/apps/${encodeURIComponent(state.appId)}/channels/${encodeURIComponent(channel)}/members`);
+    if (channel !== state.membersChannel) return;
     $('members-summary').className = 'muted';
     text($('members-summary'), `${result.total} member${result.total === 1 ? '' : 's'} in ${channel}`);
     $('members').replaceChildren(
       ...result.members.map((m) => {
         const li = document.createElement('li');
-        text(li, m.info === undefined || m.info === null ? m.id : `${m.id} — ${JSON.stringify(m.info)}`);
+        const id = document.createElement('strong');
+        text(id, m.id);
+        li.appendChild(id);
+        const info = describeInfo(m.info);
+        if (info.length > 0) {
+          const dl = document.createElement('dl');
+          dl.className = 'member-info';
+          for (const [key, value] of info) {
+            const dt = document.createElement('dt');
+            text(dt, key);
+            const dd = document.createElement('dd');
+            text(dd, value);
+            dl.append(dt, dd);
+          }
+          li.appendChild(dl);
+        }
         return li;
       }),
     );
+  }
+
+  /** A member's user_info as label/value pairs: an object's fields, nested values in compact JSON. */
+  function describeInfo(info) {
+    if (info === undefined || info === null) return [];
+    if (typeof info !== 'object' || Array.isArray(info)) return [['info', typeof info === 'string' ? info : JSON.stringify(info)]];
+    return Object.entries(info).map(([key, value]) => [key, value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value)]);
   }
 
   function showError(el) {
@@ -197,6 +229,9 @@
       state.dropped += batch.dropped;
       state.received += batch.events.length;
       addRows(batch.events);
+      if (state.membersChannel && batch.events.some((e) => (e.type === 'member_added' || e.type === 'member_removed') && e.channel === state.membersChannel)) {
+        refreshMembers().catch(showError($('members-summary')));
+      }
       text($('console-state'), `live · ${state.received} shown${state.dropped ? ` · ${state.dropped} sampled out` : ''}`);
     };
   }
@@ -225,6 +260,9 @@
 
   $('app-select').addEventListener('change', (e) => {
     state.appId = e.target.value;
+    state.membersChannel = undefined;
+    $('members').replaceChildren();
+    text($('members-summary'), '');
     connectConsole();
     refreshOverview().catch(() => undefined);
     refreshChannels().catch(() => undefined);
@@ -256,4 +294,5 @@
   }
   every(1000, refreshOverview);
   every(2000, refreshChannels);
+  every(2000, () => refreshMembers().catch(showError($('members-summary'))));
 })();
