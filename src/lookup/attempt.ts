@@ -35,7 +35,7 @@ export function startAttempt(parent: AbortSignal | undefined, totalMs: number): 
 
 /** A protocol client's conclusion before timing is attached. */
 export type Probe = Omit<Evidence, 'ms'> & {
-  /** Server asked us to wait this long before the next request (Retry-After, rate-limit text). */
+  /** Server asked us to wait this long before the next request (Retry-After, rate-limit text), or went silent. */
   backoffMs?: number;
 };
 

@@ -187,12 +187,18 @@ async function runBatch(
       // the same server can start in between.
       const task = async (signal: AbortSignal): Promise<Probe> => {
         const p = await fn(signal);
-        if (p.backoffMs !== undefined) scheduler.backoff(key, p.backoffMs);
+        if (p.backoffMs !== undefined) scheduler.backoff(key, p.backoffMs, p.outcome === 'timeout' ? 'timeout' : 'rate-limited');
         return p;
       };
       return await scheduler.run(key, task, { signal: batch.signal, mergeKey, deadline: deadlineAt });
     } catch (err) {
-      if (err instanceof BackoffError) return { method, server: label, outcome: 'rate-limited', detail: 'backing-off' };
+      // Not asked: the server is in a back-off window. Report why it is, not merely that it is: a server
+      // that went silent is a timeout, not a rate limit.
+      if (err instanceof BackoffError) {
+        return err.reason === 'timeout'
+          ? { method, server: label, outcome: 'timeout', detail: 'backing-off-after-silence' }
+          : { method, server: label, outcome: 'rate-limited', detail: 'backing-off' };
+      }
       return failureProbe(method, label, err);
     }
   };

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { checkDomains, type CheckOptions } from './check-domains.js';
 import { publishEvent, type PublishTarget } from './publish.js';
-import { METHODS, type DomainResult, type Method, type ServerMap } from './types.js';
+import { METHODS, type DomainResult, type Method, type ServerLimits, type ServerMap } from './types.js';
 
 export interface CliIo {
   stdin: NodeJS.ReadableStream;
@@ -33,10 +33,14 @@ with every TLD of --tlds.
   --concurrency N         requests in flight across all servers (default 64)
   --methods dns,rdap,whois   default method order
   --servers FILE          JSON server map merged over the shipped data
+  --no-shipped-data       use only --servers, not the shipped TLD data (offline tests, private registries)
+  --server-limit HOST=N[:MS]   at most N requests at once to HOST (or HOST:PORT, RDAP: URL host), starts at
+                          least MS apart; repeatable (defaults: dns 16, rdap 4, whois 2:100)
   --publish CHANNEL       POST each result to a Switchboard channel (needs --api-url --app-id --key --secret)
   --api-url URL --app-id ID --key KEY --secret SECRET
   -h, --help
 
+Progress (done/total, elapsed) goes to stderr when it is a terminal.
 Exit: 0 every name answered (available or taken), 1 some unknown or invalid, 2 usage error, 130 interrupted.
 `;
 
@@ -104,6 +108,8 @@ export async function runLookupCli(argv: string[], io: CliIo): Promise<number> {
         concurrency: { type: 'string' },
         methods: { type: 'string' },
         servers: { type: 'string' },
+        'no-shipped-data': { type: 'boolean', default: false },
+        'server-limit': { type: 'string', multiple: true },
         publish: { type: 'string' },
         'api-url': { type: 'string' },
         'app-id': { type: 'string' },
@@ -127,6 +133,7 @@ export async function runLookupCli(argv: string[], io: CliIo): Promise<number> {
   const onIoAbort = (): void => interrupt.abort(io.signal?.reason);
   process.once('SIGINT', onSigint);
   io.signal?.addEventListener('abort', onIoAbort, { once: true });
+  let progress: Progress | undefined;
   try {
     const format = v.format ?? 'table';
     if (!['table', 'json', 'ndjson'].includes(format)) throw new UsageError(`--format must be table, json or ndjson`);
@@ -152,6 +159,8 @@ export async function runLookupCli(argv: string[], io: CliIo): Promise<number> {
         throw new UsageError(`--servers ${v.servers}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
+    if (v['no-shipped-data'] && servers === undefined) throw new UsageError('--no-shipped-data needs --servers (nothing else says where to ask)');
+    const serverLimits = parseServerLimits(v['server-limit'] ?? []);
     let publish: PublishTarget | undefined;
     if (v.publish !== undefined) {
       const missing = (['api-url', 'app-id', 'key', 'secret'] as const).filter((k) => !v[k]);
@@ -183,15 +192,21 @@ export async function runLookupCli(argv: string[], io: CliIo): Promise<number> {
     if (concurrency !== undefined) options.concurrency = concurrency;
     if (methods) options.methods = methods;
     if (servers) options.servers = servers;
+    if (v['no-shipped-data']) options.shippedData = false;
+    if (serverLimits) options.serverLimits = serverLimits;
 
     const width = Math.min(60, Math.max(6, ...names.map((n) => n.length + 2)));
     if (format === 'table') write(io.stdout, `${'DOMAIN'.padEnd(width)}  ${'STATUS'.padEnd(9)}  SOURCE ${'REASON'.padEnd(18)}  TIME\n`);
     let publishing: Promise<void> = Promise.resolve();
     let publishFailures = 0;
+    progress = new Progress(io.stderr, names.length);
     const batch = checkDomains(names, options);
     for await (const { result } of batch) {
+      progress.clear();
       if (format === 'ndjson') write(io.stdout, `${JSON.stringify(result)}\n`);
       else if (format === 'table') write(io.stdout, tableRow(result, width) + (v.explain ? explainLines(result) : ''));
+      progress.done++;
+      progress.draw();
       if (publish) {
         const target = publish;
         // Chained so events reach the channel in completion order, without holding up the lookups.
@@ -204,7 +219,11 @@ export async function runLookupCli(argv: string[], io: CliIo): Promise<number> {
       }
     }
     const results = await batch;
+    progress.stop();
     if (format === 'json') write(io.stdout, `${JSON.stringify(results, null, 2)}\n`);
+    if (!interrupt.signal.aborted && nothingReached(results)) {
+      write(io.stderr, 'hint: no server could be reached: every lookup failed to resolve a server name or to connect. Is this machine offline (or its DNS broken)? --explain shows each attempt.\n');
+    }
     await publishing;
     if (interrupt.signal.aborted) return EXIT_INTERRUPTED;
     if (publishFailures > 0) return EXIT_SOME_UNKNOWN;
@@ -217,7 +236,69 @@ export async function runLookupCli(argv: string[], io: CliIo): Promise<number> {
     write(io.stderr, `error: ${err instanceof Error ? err.message : String(err)}\n`);
     return EXIT_SOME_UNKNOWN;
   } finally {
+    progress?.stop();
     process.removeListener('SIGINT', onSigint);
     io.signal?.removeEventListener('abort', onIoAbort);
+  }
+}
+
+/** `HOST=N[:MS]` flags → per-server limits for checkDomains. */
+function parseServerLimits(flags: readonly string[]): Record<string, Partial<ServerLimits>> | undefined {
+  if (flags.length === 0) return undefined;
+  const limits: Record<string, Partial<ServerLimits>> = Object.create(null) as Record<string, Partial<ServerLimits>>;
+  for (const flag of flags) {
+    const m = /^([^=\s]+)=(\d+)(?::(\d+))?$/.exec(flag.trim());
+    if (!m || Number(m[2]) < 1) throw new UsageError(`--server-limit ${flag}: expected HOST=N or HOST=N:MS, N at least 1 (e.g. whois.denic.de=1:1000)`);
+    limits[(m[1] as string).toLowerCase()] = { concurrency: Number(m[2]), ...(m[3] !== undefined ? { spacingMs: Number(m[3]) } : {}) };
+  }
+  return limits;
+}
+
+/** Failures that mean the server was never reached: its name did not resolve or nothing answered the connect. */
+const UNREACHED = new Set(['enotfound', 'eai_again', 'econnrefused', 'enetunreach', 'ehostunreach', 'eaddrnotavail', 'enetdown', 'connect-timeout', 'no-udp-answer']);
+
+/** True when names were looked up and not one attempt reached its server. */
+function nothingReached(results: readonly DomainResult[]): boolean {
+  const attempts = results.flatMap((r) => r.evidence);
+  return attempts.length > 0 && attempts.every((e) => (e.outcome === 'error' || e.outcome === 'timeout') && UNREACHED.has(e.detail));
+}
+
+/**
+ * `[12/40] 3.2s` on stderr while a batch runs, when stderr is a terminal: redrawn in place (four times a
+ * second and on each result), cleared before each result row so the two never mix on one line.
+ */
+class Progress {
+  done = 0;
+  private readonly started = performance.now();
+  private timer: NodeJS.Timeout | undefined;
+  private shown = false;
+
+  constructor(
+    private readonly stream: NodeJS.WritableStream,
+    private readonly total: number,
+  ) {
+    if ((stream as { isTTY?: boolean }).isTTY !== true) return;
+    this.timer = setInterval(() => this.draw(), 250);
+    this.timer.unref();
+    this.draw();
+  }
+
+  draw(): void {
+    if (this.timer === undefined) return;
+    const seconds = ((performance.now() - this.started) / 1000).toFixed(1);
+    this.stream.write(`\r\x1b[K[${this.done}/${this.total}] ${seconds}s`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (!this.shown) return;
+    this.stream.write('\r\x1b[K');
+    this.shown = false;
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    this.clear();
   }
 }

@@ -32,9 +32,17 @@ function get(url: URL, d: Deadlines, maxBytes: number, signal: AbortSignal, agen
     });
     const connectTimer = setTimeout(() => req.destroy(new DeadlineError('connect')), d.connectMs);
     req.on('socket', (s) => {
-      // A reused keep-alive socket is already connected; a fresh one reports 'connect' (or 'secureConnect').
-      if (!s.connecting) clearTimeout(connectTimer);
-      s.once(isHttps ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
+      // A reused keep-alive socket is already connected: nothing to wait for, and a listener added to it
+      // would stay there for the socket's life (one per request: MaxListenersExceededWarning). A fresh one
+      // reports 'connect' (or 'secureConnect'); its listener goes when the request does.
+      if (!s.connecting) {
+        clearTimeout(connectTimer);
+        return;
+      }
+      const event = isHttps ? 'secureConnect' : 'connect';
+      const connected = (): void => clearTimeout(connectTimer);
+      s.once(event, connected);
+      req.once('close', () => s.off(event, connected));
     });
     req.setTimeout(d.idleMs, () => req.destroy(new DeadlineError('idle')));
     req.on('error', (err) => {

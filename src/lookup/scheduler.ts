@@ -7,10 +7,17 @@ import type { ServerLimits } from './types.js';
 /** The server is backing off past the caller's deadline: fail now instead of waiting for nothing. */
 export class BackoffError extends Error {
   override name = 'BackoffError';
-  constructor(readonly server: string, readonly until: number) {
+  constructor(
+    readonly server: string,
+    readonly until: number,
+    /** Why the server is backing off: it said so (`rate-limited`) or it went silent (`timeout`). */
+    readonly reason: BackoffCause = 'rate-limited',
+  ) {
     super(`server ${server} is backing off`);
   }
 }
+
+export type BackoffCause = 'rate-limited' | 'timeout';
 
 export interface SchedulerOptions {
   /** Requests running at once across all servers. */
@@ -42,6 +49,7 @@ interface ServerState {
   active: number;
   nextStart: number;
   backoffUntil: number;
+  backoffCause: BackoffCause;
   queue: Job[];
 }
 
@@ -96,13 +104,18 @@ export class Scheduler {
     return this.join(shared, opts.signal) as Promise<T>;
   }
 
-  /** No request to `server` starts before now + ms (longer windows already in force are kept). */
-  backoff(server: string, ms: number): void {
+  /**
+   * No request to `server` starts before now + ms (longer windows already in force are kept). `cause`
+   * says why, so the requests it fails report the server's real trouble.
+   */
+  backoff(server: string, ms: number, cause: BackoffCause = 'rate-limited'): void {
     const st = this.state(server);
-    st.backoffUntil = Math.max(st.backoffUntil, this.now() + ms);
+    const until = this.now() + ms;
+    if (until >= st.backoffUntil) st.backoffCause = cause;
+    st.backoffUntil = Math.max(st.backoffUntil, until);
     // Queued jobs whose deadline falls inside the window can only fail; tell them now.
     for (const job of [...st.queue]) {
-      if (job.deadline < st.backoffUntil) this.dequeue(job, new BackoffError(server, st.backoffUntil));
+      if (job.deadline < st.backoffUntil) this.dequeue(job, new BackoffError(server, st.backoffUntil, st.backoffCause));
     }
     this.pump();
   }
@@ -144,7 +157,7 @@ export class Scheduler {
   private state(server: string): ServerState {
     let st = this.servers.get(server);
     if (!st) {
-      st = { limits: this.opts.limitsFor(server), active: 0, nextStart: 0, backoffUntil: 0, queue: [] };
+      st = { limits: this.opts.limitsFor(server), active: 0, nextStart: 0, backoffUntil: 0, backoffCause: 'rate-limited', queue: [] };
       this.servers.set(server, st);
     }
     return st;
@@ -153,7 +166,7 @@ export class Scheduler {
   private enqueue(job: Job): void {
     const st = this.state(job.server);
     if (st.backoffUntil > job.deadline) {
-      job.reject(new BackoffError(job.server, st.backoffUntil));
+      job.reject(new BackoffError(job.server, st.backoffUntil, st.backoffCause));
       return;
     }
     st.queue.push(job);
