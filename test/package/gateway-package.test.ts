@@ -61,7 +61,7 @@ describe('the npm package', () => {
   it('ships the compiled code, its types and runtime files, and nothing of the tests', () => {
     const targets = [PKG.main, PKG.types, ...Object.values(PKG.bin), ...Object.values(PKG.exports).flatMap((e) => (typeof e === 'string' ? [e] : [e.types, e.default]))];
     for (const target of targets) assert.ok(files.includes(join('package', target)), `${target} is in the tarball`);
-    for (const needed of ['package/src/ops/dashboard/index.html', 'package/data/lookup/whois-servers.json', 'package/examples/systemd/switchboard.service', 'package/README.md', 'package/LICENSE']) {
+    for (const needed of ['package/src/ops/dashboard/index.html', 'package/data/lookup/whois-servers.json', 'package/examples/systemd/switchboard.service', 'package/schema/switchboard.schema.json', 'package/README.md', 'package/LICENSE']) {
       assert.ok(files.includes(needed), `${needed} is in the tarball`);
     }
     assert.deepEqual(
