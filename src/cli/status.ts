@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { BusyChannel, Overview } from '../ops/admin-api.js';
+import { Errors } from '../protocol/errors.js';
 import { loadConfig } from '../ops/config.js';
 import { formatUptime } from '../ops/uptime.js';
 
@@ -56,7 +57,7 @@ export async function status(argv: string[], out: (s: string) => void = (s) => p
     } catch {
       throw new Error(`${url} answered HTTP ${res.status} without JSON: is ${base} a switchboard admin listener (admin.port, default 9601)?`);
     }
-    if (res.status === 401) {
+    if (res.status === Errors.AuthFailed.httpStatus) {
       throw new Error(body.error === 'admin token rejected' ? `${base} rejected the admin token: check --token, admin.token or SWITCHBOARD_ADMIN__TOKEN` : `${base}: ${body.error ?? 'unauthorized'}`);
     }
     if (!res.ok) throw new Error(`${url}: HTTP ${res.status}${body.error ? `: ${body.error}` : ''}`);

@@ -354,8 +354,8 @@ export class Subscriptions {
 
   private refuse(conn: Connection, channel: string, refusal: Refusal): void {
     // A bad signature is the line an operator looks for when a site's auth endpoint signs wrongly.
-    const msg = refusal.type === 'AuthError' && refusal.status === 401 ? 'channel auth failed' : 'subscription refused';
-    this.limiter.write(conn.log, 'info', `${msg}:${refusal.type}`, { channel: channel.slice(0, 200), type: refusal.type, status: refusal.status, reason: refusal.error }, msg);
+    const msg = refusal.kind === Errors.SubscriptionAuthFailed ? 'channel auth failed' : 'subscription refused';
+    this.limiter.write(conn.log, 'info', `${msg}:${refusal.kind.id}`, { channel: channel.slice(0, 200), kind: refusal.kind.id, type: refusal.type, status: refusal.status, reason: refusal.error }, msg);
     conn.send(ServerFrames.subscriptionError(channel, refusal.type, refusal.error, refusal.status));
     this.observer.subscriptionRejected?.({ appId: conn.app.id, channel, socketId: conn.socketId, kind: refusal.kind.id, reason: refusal.error });
   }
